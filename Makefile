@@ -1,0 +1,34 @@
+# The two commands: `make check` (install + check the bundled profiles) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install check test demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("clausewatch needs Python >= 3.11") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,distributed,render]'
+	touch $(STAMP)
+
+check: install
+	$(BIN)/clausewatch validate
+	$(BIN)/clausewatch check
+
+test: install
+	$(BIN)/python -m pytest -q
+
+demo: install
+	$(BIN)/python demo/run.py
+
+bench: install
+	$(BIN)/python bench/extract_bench.py
+	$(BIN)/python bench/quality_bench.py
+	$(BIN)/python bench/check_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,145 @@
+"""What the newest snapshots of one Document say: pure computation, run in a worker process.
+
+`analyse(job)` extracts every page, joins them, compares the text with the current version and,
+when it differs, diffs it once and assesses it for every citing profile. It touches no database:
+crawler.process feeds it and writes what it returns, so the same function serves checks,
+re-extraction and distributed workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from diffing.assess import CriterionRef, assess
+from diffing.diff import diff_stats, word_diff
+from snapshots.extract import EXTRACTOR_VERSION, ExtractError, Rules, comparison_key, extract
+
+# Markers of bot challenges, captchas and login walls served instead of the document (lower case).
+BLOCK_MARKERS = (
+    "cf-challenge", "challenge-platform", "cf_chl_opt", "just a moment...", "attention required! | cloudflare",
+    "g-recaptcha", "h-captcha", "hcaptcha.com", "px-captcha", "datadome", "verify you are a human",
+    "are you a robot", "enable javascript and cookies to continue", "access denied</title>",
+    "request unsuccessful. incapsula", "_incapsula_resource", "please log in to continue", "sign in to continue",
+)
+
+
+@dataclass
+class Page:
+    url: str
+    body: bytes
+    content_type: str | None
+
+
+@dataclass
+class Citing:
+    """A profile source citing the document, with the criteria that rest on it."""
+
+    profile: str
+    source: str
+    label: str
+    criteria: list[CriterionRef]
+
+
+@dataclass
+class Job:
+    document_id: int
+    pages: list[Page]
+    rules: Rules
+    previous_text: str | None = None
+    previous_key: str | None = None
+    previous_words: int = 0
+    citing: list[Citing] = field(default_factory=list)
+    ignore: tuple[str, ...] = ()
+    vocabulary: dict = field(default_factory=dict)
+    accept_shrink: bool = False
+    rebaseline: bool = False  # re-extraction: no suspicion checks, assessments not needed
+
+
+@dataclass
+class Analysis:
+    document_id: int
+    text: str = ""
+    key: str = ""
+    words: int = 0
+    format: str = "html"
+    changed: bool = False
+    problem_kind: str | None = None  # failed | blocked | suspicious
+    problem: str | None = None
+    problem_url: str | None = None
+    added_words: int = 0
+    removed_words: int = 0
+    assessments: list = field(default_factory=list)  # (Citing, diffing.assess.Assessment)
+    extractor_version: str = EXTRACTOR_VERSION
+
+
+def blocked_marker(body: bytes) -> str | None:
+    head = body[:32768].decode("utf-8", "replace").lower()
+    for marker in BLOCK_MARKERS:
+        if marker in head:
+            return marker
+    return None
+
+
+def analyse(job: Job) -> Analysis:
+    out = Analysis(job.document_id)
+    texts, formats = [], []
+    for page in job.pages:
+        extraction = _extract(page, job.rules, out)
+        if extraction is None:
+            return out
+        # a real document may mention "captcha"; only a short page carrying a marker is a challenge
+        marker = None if job.rebaseline or extraction.words >= 400 else blocked_marker(page.body)
+        if marker:
+            out.problem_kind, out.problem_url = "blocked", page.url
+            out.problem = f"bot challenge or login wall (page marker {marker!r}); no version recorded"
+            return out
+        if extraction.problem_kind or not extraction.text.strip():
+            out.problem_kind, out.problem_url = "suspicious", page.url
+            out.problem = extraction.problem or "the extracted text is empty"
+            return out
+        texts.append(extraction.text)
+        formats.append(extraction.format)
+    out.text = "\n\n".join(texts)
+    out.key = comparison_key(out.text)
+    out.words = len(out.text.split())
+    out.format = "+".join(dict.fromkeys(formats))
+    out.changed = out.key != job.previous_key
+    if not out.changed or job.previous_text is None:
+        return out
+    if (not job.rebaseline and not job.accept_shrink and job.previous_words >= 50
+            and out.words < job.previous_words / 2):
+        out.problem_kind, out.problem_url = "suspicious", job.pages[0].url
+        out.problem = (f"the text shrank from {job.previous_words:,} to {out.words:,} words; no version recorded "
+                       f"(if the document really is shorter now: clausewatch accept)")
+        return out
+    ops = word_diff(job.previous_text, out.text)
+    out.added_words, out.removed_words = diff_stats(ops)
+    if job.rebaseline:
+        return out
+    vocabulary = _vocabulary(job.vocabulary)
+    for citing in job.citing:
+        result = assess(job.previous_text, out.text, criteria=citing.criteria, document_label=citing.label,
+                        ignore=job.ignore, vocabulary=vocabulary, ops=ops)
+        out.assessments.append((citing, result))
+    return out
+
+
+def _extract(page: Page, rules: Rules, out: Analysis):
+    try:
+        return extract(page.body, url=page.url, content_type=page.content_type, rules=rules)
+    except ExtractError as exc:
+        out.problem_kind, out.problem_url, out.problem = "failed", page.url, str(exc)
+        return None
+
+
+_vocab_cache: dict = {}
+
+
+def _vocabulary(config: dict):
+    from diffing.vocabulary import Vocabulary
+
+    key = repr(sorted(config.items())) if config else ""
+    if key not in _vocab_cache:
+        _vocab_cache[key] = Vocabulary.from_config(config) if config else Vocabulary.default()
+    return _vocab_cache[key]
+

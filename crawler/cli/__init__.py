@@ -1,0 +1,53 @@
+"""`clausewatch`: one console script, one subcommand per task.
+
+Each module of this package adds its subcommands with `register(subparsers)`; a subcommand is a
+function `(args, ctx) -> exit code`. Exit codes: 0 done; 1 status check failed; 2 usage or
+configuration error; 3 the run completed but some documents failed; 4 another run holds the lease.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crawler.cli import browse, check, manage
+from crawler.cli.context import Context, UsageError
+from crawler.config import ConfigError
+from crawler.profiles import ProfileError
+
+MODULES = [check, browse, manage]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clausewatch",
+        description="Watch the legal documents behind GDPR assessments of AI providers and report "
+                    "changes that may invalidate a rating.")
+    parser.add_argument("--config", metavar="FILE", help="settings file (default: $CLAUSEWATCH_HOME/clausewatch.toml)")
+    parser.add_argument("--home", metavar="DIR", help="data directory (default: $CLAUSEWATCH_HOME or ./.clausewatch)")
+    parser.add_argument("--profiles", metavar="DIR", help="profiles folder (default: $CLAUSEWATCH_PROFILES or ./profiles)")
+    parser.add_argument("--database-url", metavar="URL", help="database URL (default: SQLite in the data directory)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        ctx = Context(args)
+        return args.func(args, ctx) or 0
+    except (UsageError, ConfigError, ProfileError) as exc:
+        print(f"clausewatch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("clausewatch: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""`check` (fetch and process the cited documents) and `validate` (check the profiles)."""
+
+from __future__ import annotations
+
+import sys
+
+from crawler.cli.context import UsageError, emit_json, table
+
+
+def register(sub) -> None:
+    p = sub.add_parser("check", help="fetch every cited document and record what changed",
+                       description="Fetch the documents cited by the profiles, store snapshots, extract and "
+                                   "compare the text, and record changes. Exit 0: all fetched; 3: some failed; "
+                                   "2: a profile is invalid (it is skipped, the others run).")
+    p.add_argument("--profile", action="append", default=[], metavar="ID", help="only this profile (repeatable)")
+    p.add_argument("--source", action="append", default=[], metavar="PROFILE/SOURCE", help="only this source (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p.add_argument("--verbose", action="store_true", help="show Scrapy's log")
+    p.set_defaults(func=run_check)
+
+    p = sub.add_parser("validate", help="check every profile and report problems with file and key",
+                       description="Check every profile: TOML syntax, unknown or missing keys, duplicate ids, "
+                                   "non-http(s) URLs, criteria citing unknown sources. Exit 2 when any is invalid.")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.set_defaults(func=run_validate)
+
+
+def run_check(args, ctx) -> int:
+    from crawler.crawl import fetch
+    from crawler.process import process_run
+    from crawler.runs import prepare_run
+
+    catalog = ctx.catalog
+    invalid = ctx.report_profile_errors()
+    for pid in args.profile:
+        if pid not in catalog.profiles:
+            raise UsageError(f"no valid profile {pid!r} (known: {', '.join(sorted(catalog.profiles)) or 'none'})")
+    sources = [ctx.source(ref) for ref in args.source]
+    selected = catalog.sources(args.profile, [s.ref for s in sources])
+    plan = prepare_run(ctx.db, catalog, selected)
+    if not args.json:
+        print(f"Checking {len(plan.documents)} documents ({len(plan.pages)} pages) for "
+              f"{len({s.profile for s in selected})} profiles, run {plan.run_id} …", file=sys.stderr)
+    fetch(ctx.settings, plan, log_level="INFO" if args.verbose else "ERROR")
+    summary = process_run(ctx.settings, plan, catalog, ctx.db)
+    if args.json:
+        emit_json(summary.to_json())
+    else:
+        print_summary(ctx, summary)
+    if invalid:
+        return 2
+    return 3 if summary.failed else 0
+
+
+def print_summary(ctx, summary) -> None:
+    from crawler.cli.browse import change_rows
+
+    print(f"run {summary.run_id}: {summary.documents} documents — {summary.new} new, {summary.changed} changed, "
+          f"{summary.unchanged} unchanged, {summary.failed} failed"
+          + (f", {summary.anomalies} anomalies opened" if summary.anomalies else ""))
+    if summary.changes:
+        print()
+        with ctx.db.session() as s:
+            rows = change_rows(s, ctx, ids=summary.changes, include_unreported=True)
+        table([[r["id"], r["significance"], f"{r['profile']}/{r['source']}", r["summary"]] for r in rows],
+              ["CHANGE", "SIGNIFICANCE", "SOURCE", "SUMMARY"])
+        print("\nSee a diff with: clausewatch show CHANGE")
+    if summary.errors:
+        print()
+        table([[e["url"], e["reason"]] for e in summary.errors], ["FAILED", "REASON"])
+
+
+def run_validate(args, ctx) -> int:
+    catalog = ctx.catalog
+    problems = [{"file": e.path, "key": e.key, "problem": e.message} for e in catalog.errors]
+    warnings = catalog.conflicts()
+    if args.json:
+        emit_json({"profiles": sorted(catalog.profiles), "errors": problems, "warnings": warnings})
+    else:
+        for e in catalog.errors:
+            print(f"error: {e}")
+        for w in warnings:
+            print(f"warning: {w}")
+        docs = {s.key for s in catalog.sources()}
+        print(f"{len(catalog.profiles)} valid profiles, {len(docs)} documents, {len(catalog.errors)} problems")
+    return 2 if problems else 0

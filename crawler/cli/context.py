@@ -1,0 +1,86 @@
+"""What every subcommand needs: settings, the profiles, the database, and output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cached_property
+
+from crawler.config import Settings, load_settings
+from crawler.profiles import Catalog, Source, load_catalog
+from snapshots.db import Database, open_database
+from snapshots.models import Citation, Document
+
+
+class UsageError(Exception):
+    """The command line names something that does not exist or makes no sense (exit code 2)."""
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.settings: Settings = load_settings(args.config, home=args.home, profiles=args.profiles,
+                                                database_url=args.database_url)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.settings.profiles)
+
+    @cached_property
+    def db(self) -> Database:
+        return open_database(self.settings.database)
+
+    def report_profile_errors(self) -> bool:
+        """Print broken profiles to stderr; True when there were any."""
+        for error in self.catalog.errors:
+            print(f"clausewatch: invalid profile: {error}", file=sys.stderr)
+        return bool(self.catalog.errors)
+
+    def source(self, ref: str) -> Source:
+        if "/" not in ref:
+            raise UsageError(f"{ref!r}: expected PROFILE/SOURCE, e.g. mistral-api/dpa")
+        try:
+            return self.catalog.find_source(ref)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+
+    def document(self, session, ref: str) -> Document:
+        """The Document behind PROFILE/SOURCE — also for a source no profile cites any more."""
+        try:
+            key = self.source(ref).key
+        except UsageError:
+            pid, _, sid = ref.partition("/")
+            cit = session.get(Citation, (pid, sid))
+            if cit is None:
+                raise
+            return session.get(Document, cit.document_id)
+        from sqlalchemy import select
+
+        doc = session.scalar(select(Document).where(Document.key == key))
+        if doc is None:
+            raise UsageError(f"{ref} has not been checked yet (run: clausewatch check --source {ref})")
+        return doc
+
+
+def emit_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def table(rows: list[list], headers: list[str], out=None) -> None:
+    """A plain aligned table for people (scripts use --json)."""
+    out = out or sys.stdout
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    widths[-1] = 0  # last column runs free
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), file=out)
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+
+
+def when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def color_enabled(args) -> bool:
+    return not getattr(args, "no_color", False) and sys.stdout.isatty()

@@ -1,0 +1,269 @@
+"""The process stage: after a crawl, turn new snapshots into versions, changes and findings.
+
+Plain Python (no Scrapy). Per document of the run: fetch failures become anomalies; documents whose
+newest snapshots are all processed are unchanged; the rest are analysed (crawler.analysis) in a
+process pool over both cores, a bounded number at a time so memory stays flat, and the results are
+written here, in the parent, in small transactions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+
+from crawler import anomalies
+from crawler.analysis import Analysis, Citing, Job, Page, analyse
+from crawler.config import Settings
+from crawler.profiles import Catalog, Profile, Source, load_catalog
+from crawler.runs import Plan
+from diffing.assess import CriterionRef
+from snapshots.db import Database, open_database
+from snapshots.models import Assessment, Change, Document, Fetch, Finding, Run, Snapshot, Version, utcnow
+from snapshots.store import get_blob, get_text, put_blobs, sha256
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    started_at: str = ""
+    finished_at: str = ""
+    documents: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    changes: list[int] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    anomalies: int = 0
+
+    def counts(self) -> dict:
+        return {k: getattr(self, k) for k in ("documents", "new", "changed", "unchanged", "failed", "anomalies")}
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def criteria_refs(profile: Profile, source: Source) -> list[CriterionRef]:
+    return [CriterionRef(id=c.id, label=c.label, rating=c.rating, watch=c.watch + c.themes,
+                         evidence=tuple(e.quote for e in c.evidence if e.source == source.id))
+            for c in profile.criteria_citing(source.id)]
+
+
+def citing_of(catalog: Catalog, key: str) -> list[Citing]:
+    return [Citing(s.profile, s.id, s.label, criteria_refs(catalog.profiles[s.profile], s)) for s in catalog.citations(key)]
+
+
+def latest_fetches(session, run_id: str) -> dict[str, Fetch]:
+    rows = session.scalars(select(Fetch).where(Fetch.run_id == run_id).order_by(Fetch.id))
+    return {f.url: f for f in rows}
+
+
+def latest_snapshots(session, urls) -> dict[str, Snapshot]:
+    newest = (select(func.max(Snapshot.id)).where(Snapshot.url.in_(list(urls))).group_by(Snapshot.url))
+    return {s.url: s for s in session.scalars(select(Snapshot).where(Snapshot.id.in_(newest)))}
+
+
+class Processor:
+    """Processes the documents of one run; `window` bounds the jobs (and bodies) held at once."""
+
+    def __init__(self, settings: Settings, db: Database, catalog: Catalog, run_id: str):
+        self.settings, self.db, self.catalog, self.run_id = settings, db, catalog, run_id
+        self.summary = RunSummary(run_id)
+        self.workers = settings.processes or os.cpu_count() or 1
+
+    # -- building jobs -------------------------------------------------------------------
+    def job_for(self, session, doc: Document, snaps: dict[str, Snapshot], rebaseline=False) -> Job | None:
+        sources = self.catalog.citations(doc.key)
+        if not sources:
+            return None
+        first = sources[0]
+        pages = [Page(url, get_blob(session, snaps[url].sha256), snaps[url].content_type) for url in doc.urls]
+        job = Job(doc.id, pages, first.rules, citing=citing_of(self.catalog, doc.key),
+                  ignore=tuple(p for s in sources for p in s.ignore), vocabulary=self.settings.vocabulary,
+                  accept_shrink=doc.accept_next, rebaseline=rebaseline)
+        current = session.get(Version, doc.current_version_id) if doc.current_version_id else None
+        if current is not None:
+            job.previous_text, job.previous_key, job.previous_words = get_text(session, current.text_sha256), current.key, current.words
+        return job
+
+    def run_jobs(self, jobs, apply) -> None:
+        """Analyse jobs (an iterator) in a pool, at most `2 * workers` in flight; `apply` each result."""
+        if self.workers <= 1:
+            for job in jobs:
+                apply(analyse(job))
+            return
+        context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+            pending: set[Future] = set()
+            for job in jobs:
+                pending.add(pool.submit(analyse, job))
+                if len(pending) >= 2 * self.workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        apply(fut.result())
+            for fut in pending:
+                apply(fut.result())
+
+    # -- the check run -------------------------------------------------------------------
+    def process(self, plan: Plan) -> RunSummary:
+        s = self.summary
+        s.documents = len(plan.documents)
+        todo: list[tuple[int, dict]] = []
+        with self.db.session() as session:
+            run = session.get(Run, self.run_id)
+            s.started_at = run.started_at.isoformat() + "Z" if run else ""
+            fetches = latest_fetches(session, self.run_id)
+            docs = {d.key: d for d in session.scalars(select(Document).where(Document.key.in_(list(plan.documents))))}
+            for key, urls in plan.documents.items():
+                doc = docs[key]
+                doc_fetches = [fetches.get(u) for u in urls]
+                doc.last_fetch_at = utcnow()
+                failed = [(u, f) for u, f in zip(urls, doc_fetches) if f is None or f.outcome == "failed"]
+                if failed:
+                    url, f = failed[0]
+                    reason = f.reason if f is not None else "not fetched (the crawl ended before this page)"
+                    self._failed(session, doc, url, reason, f.status if f is not None else None)
+                    continue
+                snaps = latest_snapshots(session, urls)
+                moved = anomalies.moved(session, doc_fetches)
+                if moved:
+                    anomalies.open_(session, doc, moved[0], "moved", moved[1], self.run_id)
+                    self._failed(session, doc, moved[0], moved[1], None, anomaly_done=True)
+                    continue
+                pending = any(not snaps[u].processed for u in urls if u in snaps)
+                if len(snaps) < len(urls):
+                    self._failed(session, doc, urls[0], "no stored snapshot for every page", None)
+                    continue
+                if not pending and doc.current_version_id is not None and not doc.accept_next:
+                    self._settled(session, doc, "unchanged")
+                    continue
+                todo.append((doc.id, {u: snaps[u].id for u in urls}))
+
+        def jobs():
+            for doc_id, snap_ids in todo:
+                with self.db.session() as session:
+                    doc = session.get(Document, doc_id)
+                    snaps = {u: session.get(Snapshot, i) for u, i in snap_ids.items()}
+                    job = self.job_for(session, doc, snaps)
+                if job is None:
+                    with self.db.session() as session:
+                        self._settled(session, session.get(Document, doc_id), "unchanged", snap_ids.values())
+                    continue
+                yield job
+
+        snap_ids_of = {doc_id: list(ids.values()) for doc_id, ids in todo}
+        self.run_jobs(jobs(), lambda a: self.record(a, snap_ids_of[a.document_id]))
+        with self.db.session() as session:
+            run = session.get(Run, self.run_id)
+            if run is not None:
+                run.finished_at = utcnow()
+                run.status = "completed"
+                run.counts = s.counts()
+                s.finished_at = run.finished_at.isoformat() + "Z"
+        return s
+
+    def _failed(self, session, doc: Document, url: str, reason: str, status, anomaly_done=False) -> None:
+        self.summary.failed += 1
+        self.summary.errors.append({"url": url, "reason": reason})
+        doc.consecutive_failures += 1
+        doc.last_outcome = "failed"
+        if not anomaly_done:
+            opened = anomalies.for_failure(session, doc, url, reason, status, self.run_id,
+                                           self.settings.unreachable_after)
+            self.summary.anomalies += opened
+        else:
+            self.summary.anomalies += 1
+
+    def _settled(self, session, doc: Document, outcome: str, snapshot_ids=()) -> None:
+        """The document was fetched and read fine: count it, reset failures, close anomalies."""
+        setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
+        doc.consecutive_failures = 0
+        doc.last_outcome = outcome
+        anomalies.close_all(session, doc)
+        if snapshot_ids:
+            session.execute(update(Snapshot).where(Snapshot.id.in_(list(snapshot_ids))).values(processed=True))
+        session.execute(update(Fetch).where(Fetch.run_id == self.run_id, Fetch.url.in_(doc.urls),
+                                            Fetch.outcome == "pending").values(outcome=outcome))
+
+    # -- writing one analysis ------------------------------------------------------------
+    def record(self, a: Analysis, snapshot_ids: list[int]) -> None:
+        with self.db.session() as session:
+            doc = session.get(Document, a.document_id)
+            if a.problem_kind:
+                url = a.problem_url or doc.urls[0]  # snapshots stay unprocessed: the next check looks again
+                session.execute(update(Fetch).where(Fetch.run_id == self.run_id, Fetch.url.in_(doc.urls),
+                                                    Fetch.outcome == "pending")
+                                .values(outcome="failed", reason=a.problem))
+                if a.problem_kind in ("blocked", "suspicious"):
+                    anomalies.open_(session, doc, url, a.problem_kind, a.problem, self.run_id)
+                    self._failed(session, doc, url, a.problem, None, anomaly_done=True)
+                else:
+                    self._failed(session, doc, url, a.problem, None)
+                return
+            if not a.changed:
+                doc.pending = None
+                self._settled(session, doc, "unchanged", snapshot_ids)
+                return
+            confirm = max((s.confirm for s in self.catalog.citations(doc.key)), default=1)
+            if doc.current_version_id is not None and confirm > 1:
+                seen = (doc.pending or {}).get("key") == a.key
+                count = (doc.pending or {}).get("count", 0) + 1 if seen else 1
+                if count < confirm:
+                    doc.pending = {"key": a.key, "count": count}
+                    self._settled(session, doc, "unchanged", snapshot_ids)
+                    return
+            doc.pending = None
+            outcome = self.write_version(session, doc, a, snapshot_ids)
+            self._settled(session, doc, outcome, snapshot_ids)
+
+    def write_version(self, session, doc: Document, a: Analysis, snapshot_ids, kind: str | None = None) -> str:
+        text = a.text.encode("utf-8")
+        text_key = sha256(text)
+        put_blobs(session, {text_key: text})
+        previous = session.get(Version, doc.current_version_id) if doc.current_version_id else None
+        snaps = session.scalars(select(Snapshot).where(Snapshot.id.in_(snapshot_ids))).all()
+        if kind is None:
+            kind = "first" if previous is None else ("flip-back" if self._returns_to_earlier(session, doc, a.key) else "change")
+        rules = self.catalog.citations(doc.key)[0].rules.to_json() if self.catalog.citations(doc.key) else {}
+        version = Version(document_id=doc.id, text_sha256=text_key, key=a.key, words=a.words,
+                          snapshot_ids=sorted(snapshot_ids), extractor_version=a.extractor_version, rules=rules,
+                          format=a.format, kind=kind,
+                          fetched_at=max((s.fetched_at for s in snaps), default=utcnow()))
+        session.add(version)
+        session.flush()
+        doc.current_version_id = version.id
+        doc.accept_next = False
+        if previous is None:
+            return "new"
+        change = Change(document_id=doc.id, from_version_id=previous.id, to_version_id=version.id, run_id=self.run_id,
+                        kind=kind if kind != "first" else "change", added_words=a.added_words,
+                        removed_words=a.removed_words)
+        session.add(change)
+        for citing, result in a.assessments:
+            row = Assessment(profile=citing.profile, source=citing.source, significance=result.significance,
+                             reported=result.reported and kind == "change",
+                             affected_criteria=list(result.affected_criteria), summary=result.summary)
+            row.findings = [Finding(kind=f.kind, criterion=f.criterion, detail=f.detail, section=f.section)
+                            for f in result.findings]
+            change.assessments.append(row)
+        session.flush()
+        doc.last_change_at = utcnow()
+        self.summary.changes.append(change.id)
+        return "changed"
+
+    @staticmethod
+    def _returns_to_earlier(session, doc: Document, new_key: str) -> bool:
+        """A text this document had before (A/B or geo flips): recorded as a flip-back, not reported."""
+        return session.scalar(select(func.count(Version.id)).where(Version.document_id == doc.id,
+                                                                   Version.key == new_key)) > 0
+
+
+def process_run(settings: Settings, plan: Plan, catalog: Catalog | None = None, db: Database | None = None) -> RunSummary:
+    db = db or open_database(settings.database)
+    catalog = catalog or load_catalog(settings.profiles)
+    return Processor(settings, db, catalog, plan.run_id).process(plan)
+

@@ -1,0 +1,414 @@
+"""Profiles as data: `profiles/<id>.toml`, read with tomllib and checked key by key.
+
+A Profile is the assessment of one tool; its `[sources.<id>]` tables are the Documents it cites
+and its `[[criteria]]` the rated claims. A Document is identified by what it fetches (its URL, or
+its URLs joined for a document combined from several pages), so every profile citing the same
+URL shares one history, and editing `select`/`remove` continues that history (a rebaseline).
+
+Every problem becomes a `ProfileError` naming the file, the key and what was expected; a broken
+profile is skipped, the others still load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from snapshots.extract import Rules
+
+SOURCE_TYPES = ("privacy-policy", "dpa", "terms", "help-article", "docs", "other")
+RATINGS = ("yes", "partial", "no", "unknown")
+TYPE_LABELS = {
+    "privacy-policy": "Privacy policy",
+    "dpa": "DPA",
+    "terms": "Terms",
+    "help-article": "Help article",
+    "docs": "Docs",
+    "other": "Document",
+}
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+
+PROFILE_KEYS = {"name", "provider", "reviewed", "url", "description", "sources", "criteria", "schedule", "interval"}
+SOURCE_KEYS = {
+    "url", "urls", "type", "select", "remove", "headers", "render", "executeClientScripts", "wait_for",
+    "render_timeout", "ignore", "confirm", "renamed_from", "schedule", "interval", "title",
+}
+CRITERION_KEYS = {"id", "label", "rating", "sources", "watch", "evidence", "themes", "note"}
+
+
+class ProfileError(Exception):
+    """A profile file is wrong: `str()` reads "FILE: KEY: problem (expected …)"."""
+
+    def __init__(self, path: Path | str, key: str, message: str):
+        self.path, self.key, self.message = str(path), key, message
+        super().__init__(f"{path}: {key}: {message}" if key else f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class Source:
+    profile: str
+    id: str
+    urls: tuple[str, ...]
+    type: str
+    rules: Rules
+    headers: tuple[tuple[str, str], ...] = ()
+    render: bool = False
+    wait_for: str | None = None
+    render_timeout: float = 30.0
+    ignore: tuple[str, ...] = ()
+    confirm: int = 1
+    renamed_from: tuple[str, ...] = ()
+    schedule: str | None = None  # crontab or interval text, already validated
+    title: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The Document identity: what is fetched."""
+        return document_key(self.urls)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.profile}/{self.id}"
+
+    @property
+    def label(self) -> str:
+        return self.title or TYPE_LABELS.get(self.type, "Document")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    label: str
+    rating: str
+    sources: tuple[str, ...]
+    watch: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    themes: tuple[str, ...] = ()
+
+
+@dataclass
+class Profile:
+    id: str
+    path: Path
+    name: str
+    provider: str
+    reviewed: dt.date | None
+    sources: dict[str, Source] = field(default_factory=dict)
+    criteria: list[Criterion] = field(default_factory=list)
+    schedule: str | None = None
+
+    def criteria_citing(self, source_id: str) -> list[Criterion]:
+        return [c for c in self.criteria if source_id in c.sources]
+
+
+def document_key(urls) -> str:
+    urls = tuple(urls)
+    return urls[0] if len(urls) == 1 else " + ".join(urls)
+
+
+def parse_interval(text: str) -> float | None:
+    """'6h' -> 21600.0 seconds; None when `text` is not an interval."""
+    m = _INTERVAL.match(text or "")
+    if not m:
+        return None
+    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def check_schedule(text, where: str, path) -> str:
+    """Validate `interval = "6h"` or `schedule = "0 6 * * *"` (crontab or interval); `where` ends with the key."""
+    interval_only = where.endswith("interval")
+    expected = '(expected a number and s/m/h/d, e.g. "6h")' if interval_only else \
+        '(expected a crontab like "0 6 * * *" or an interval like "6h")'
+    if not isinstance(text, str) or not text.strip():
+        raise ProfileError(path, where, f"{text!r} is not a schedule {expected}")
+    if parse_interval(text):
+        return text.strip()
+    if interval_only:
+        raise ProfileError(path, where, f"{text!r} is not an interval {expected}")
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(text.strip())
+    except ValueError as exc:
+        raise ProfileError(path, where, f"{text!r} is not a valid crontab expression ({exc})") from None
+    return text.strip()
+
+
+class _Reader:
+    """Collects errors while reading one profile file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.errors: list[ProfileError] = []
+
+    def error(self, key: str, message: str) -> None:
+        self.errors.append(ProfileError(self.path, key, message))
+
+    def unknown(self, table: dict, allowed: set, where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.error(f"{where}{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def string(self, table: dict, key: str, where: str, required=True, default=None):
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.error(f"{where}{key}", "missing (expected a string)")
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.error(f"{where}{key}", f"{value!r} is not a non-empty string")
+            return default
+        return value.strip()
+
+    def strings(self, table: dict, key: str, where: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.error(f"{where}{key}", f"{value!r} is not a string or a list of strings")
+            return ()
+        return tuple(v.strip() for v in value)
+
+
+def _check_url(reader: _Reader, url, where: str) -> str | None:
+    if not isinstance(url, str):
+        reader.error(where, f"{url!r} is not a URL string")
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        reader.error(where, f"{url!r} is not an http(s) URL")
+        return None
+    return url.strip()
+
+
+def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | None:
+    where = f"sources.{sid}."
+    if not isinstance(table, dict):
+        reader.error(f"sources.{sid}", "expected a table [sources.ID]")
+        return None
+    if not _ID.match(sid):
+        reader.error(f"sources.{sid}", "source ids use lower-case letters, digits, '.', '_' and '-'")
+    reader.unknown(table, SOURCE_KEYS, where)
+    before = len(reader.errors)
+    raw_urls = table.get("urls")
+    if "url" in table and raw_urls is not None:
+        reader.error(f"{where}urls", "give either url or urls, not both")
+    if raw_urls is None:
+        raw_urls = [table["url"]] if "url" in table else None
+    if raw_urls is None:
+        reader.error(f"{where}url", "missing (expected an http(s) URL)")
+        raw_urls = []
+    elif not isinstance(raw_urls, list) or not raw_urls:
+        reader.error(f"{where}urls", "expected a non-empty list of URLs")
+        raw_urls = []
+    urls = tuple(u for i, u in enumerate(raw_urls) if _check_url(reader, u, f"{where}url" + (f"s[{i}]" if "urls" in table else "")))
+    stype = reader.string(table, "type", where, required=False, default="other")
+    if stype not in SOURCE_TYPES:
+        reader.error(f"{where}type", f"{stype!r} is not a source type (expected one of: {', '.join(SOURCE_TYPES)})")
+    try:
+        rules = Rules.from_declaration(select=table.get("select"), remove=table.get("remove"))
+    except ValueError as exc:
+        reader.error(f"{where}select/remove", str(exc))
+        rules = Rules()
+    headers = table.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        reader.error(f"{where}headers", "expected a table of header names to string values")
+        headers = {}
+    render = table.get("render", table.get("executeClientScripts", False))
+    if not isinstance(render, bool):
+        reader.error(f"{where}render", f"{render!r} is not true or false")
+        render = False
+    wait_for = reader.string(table, "wait_for", where, required=False)
+    render_timeout = table.get("render_timeout", 30)
+    if not isinstance(render_timeout, (int, float)) or isinstance(render_timeout, bool) or render_timeout <= 0:
+        reader.error(f"{where}render_timeout", f"{render_timeout!r} is not a positive number of seconds")
+        render_timeout = 30
+    ignore = reader.strings(table, "ignore", where)
+    for i, pattern in enumerate(ignore):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            reader.error(f"{where}ignore[{i}]", f"{pattern!r} is not a regular expression ({exc})")
+    confirm = table.get("confirm", 1)
+    if not isinstance(confirm, int) or isinstance(confirm, bool) or not 1 <= confirm <= 10:
+        reader.error(f"{where}confirm", f"{confirm!r} is not a number of checks from 1 to 10")
+        confirm = 1
+    schedule = None
+    if "schedule" in table and "interval" in table:
+        reader.error(f"{where}schedule", "give either schedule or interval, not both")
+    for key in ("schedule", "interval"):
+        if key in table:
+            try:
+                schedule = check_schedule(table[key], where + key, reader.path)
+            except ProfileError as exc:
+                reader.errors.append(exc)
+    if len(reader.errors) > before or not urls:
+        return None
+    return Source(
+        profile=profile_id, id=sid, urls=urls, type=stype, rules=rules,
+        headers=tuple(sorted(headers.items())), render=render, wait_for=wait_for,
+        render_timeout=float(render_timeout), ignore=ignore, confirm=confirm,
+        renamed_from=reader.strings(table, "renamed_from", where), schedule=schedule,
+        title=reader.string(table, "title", where, required=False),
+    )
+
+
+def _read_criteria(reader: _Reader, raw, source_ids: set[str]) -> list[Criterion]:
+    if not isinstance(raw, list):
+        reader.error("criteria", "expected an array of tables [[criteria]]")
+        return []
+    out, seen = [], set()
+    for i, table in enumerate(raw):
+        where = f"criteria[{i}]."
+        if not isinstance(table, dict):
+            reader.error(f"criteria[{i}]", "expected a table")
+            continue
+        reader.unknown(table, CRITERION_KEYS, where)
+        cid = reader.string(table, "id", where)
+        if cid is not None:
+            where = f"criteria.{cid}."
+            if cid in seen:
+                reader.error(f"criteria.{cid}", "duplicate criterion id")
+            seen.add(cid)
+        label = reader.string(table, "label", where)
+        rating = reader.string(table, "rating", where, required=False, default="unknown")
+        if rating not in RATINGS:
+            reader.error(f"{where}rating", f"{rating!r} is not a rating (expected one of: {', '.join(RATINGS)})")
+        sources = reader.strings(table, "sources", where)
+        if not sources:
+            reader.error(f"{where}sources", "missing (expected a list of source ids)")
+        for sid in sources:
+            if sid not in source_ids:
+                reader.error(f"{where}sources", f"{sid!r} is not a source of this profile (expected one of: {', '.join(sorted(source_ids)) or 'none'})")
+        evidence = []
+        raw_ev = table.get("evidence", [])
+        if not isinstance(raw_ev, list):
+            reader.error(f"{where}evidence", "expected a list of { source = …, quote = … }")
+            raw_ev = []
+        for j, ev in enumerate(raw_ev):
+            ew = f"{where}evidence[{j}]"
+            if not isinstance(ev, dict) or set(ev) - {"source", "quote"}:
+                reader.error(ew, "expected { source = \"ID\", quote = \"…\" }")
+                continue
+            src, quote = ev.get("source"), ev.get("quote")
+            if src not in source_ids:
+                reader.error(f"{ew}.source", f"{src!r} is not a source of this profile")
+            elif src not in sources:
+                reader.error(f"{ew}.source", f"{src!r} is not among this criterion's sources")
+            if not isinstance(quote, str) or len(quote.split()) < 3:
+                reader.error(f"{ew}.quote", "expected a quote of at least three words")
+                continue
+            evidence.append(Evidence(src, " ".join(quote.split())))
+        if cid and label:
+            out.append(Criterion(cid, label, rating, sources, reader.strings(table, "watch", where),
+                                 tuple(evidence), reader.strings(table, "themes", where)))
+    return out
+
+
+def load_profile(path: Path) -> tuple[Profile | None, list[ProfileError]]:
+    reader = _Reader(path)
+    pid = path.stem
+    if not _ID.match(pid):
+        reader.error("", "profile file names use lower-case letters, digits, '.', '_' and '-' (e.g. mistral-api.toml)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return None, [ProfileError(path, "", "not UTF-8 text")]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [ProfileError(path, "", f"not valid TOML: {exc}")]
+    reader.unknown(data, PROFILE_KEYS, "")
+    name = reader.string(data, "name", "")
+    provider = reader.string(data, "provider", "", required=False, default="")
+    reviewed = data.get("reviewed")
+    if reviewed is not None and not isinstance(reviewed, dt.date):
+        reader.error("reviewed", f"{reviewed!r} is not a date (expected e.g. reviewed = 2026-11-20, unquoted)")
+        reviewed = None
+    schedule = None
+    for key in ("schedule", "interval"):
+        if key in data:
+            try:
+                schedule = check_schedule(data[key], key, path)
+            except ProfileError as exc:
+                reader.errors.append(exc)
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, dict) or not raw_sources:
+        reader.error("sources", "missing (expected at least one [sources.ID] table)")
+        raw_sources = {}
+    sources = {}
+    for sid, table in raw_sources.items():
+        src = _read_source(reader, pid, sid, table)
+        if src:
+            sources[sid] = src
+    renames = {old: s.id for s in sources.values() for old in s.renamed_from}
+    for old, new in renames.items():
+        if old in raw_sources:
+            reader.error(f"sources.{new}.renamed_from", f"{old!r} is still a source of this profile")
+    criteria = _read_criteria(reader, data.get("criteria", []), set(raw_sources))
+    if reader.errors:
+        return None, reader.errors
+    return Profile(pid, path, name, provider, reviewed, sources, criteria, schedule), []
+
+
+@dataclass
+class Catalog:
+    """Every profile in a folder, the errors of the broken ones, and the documents they cite."""
+
+    profiles: dict[str, Profile]
+    errors: list[ProfileError]
+
+    def sources(self, profile_ids=(), source_refs=()) -> list[Source]:
+        out = []
+        for profile in self.profiles.values():
+            for src in profile.sources.values():
+                if (not profile_ids and not source_refs) or profile.id in profile_ids or src.ref in source_refs:
+                    out.append(src)
+        return out
+
+    def citations(self, key: str) -> list[Source]:
+        return [s for s in self.sources() if s.key == key]
+
+    def find_source(self, ref: str) -> Source:
+        pid, _, sid = ref.partition("/")
+        profile = self.profiles.get(pid)
+        if profile is None:
+            raise KeyError(f"no profile {pid!r} (known: {', '.join(sorted(self.profiles)) or 'none'})")
+        if sid not in profile.sources:
+            for src in profile.sources.values():
+                if sid in src.renamed_from:
+                    return src
+            raise KeyError(f"profile {pid!r} has no source {sid!r} (known: {', '.join(sorted(profile.sources))})")
+        return profile.sources[sid]
+
+    def conflicts(self) -> list[str]:
+        """Documents cited by several profiles with different extraction rules (the first wins)."""
+        seen: dict[str, Source] = {}
+        out = []
+        for src in self.sources():
+            first = seen.setdefault(src.key, src)
+            if first is not src and (first.rules, first.render, first.headers) != (src.rules, src.render, src.headers):
+                out.append(f"{src.ref} and {first.ref} cite {src.key} with different select/remove/render/headers; {first.ref}'s are used")
+        return out
+
+
+def load_catalog(folder: Path) -> Catalog:
+    folder = Path(folder)
+    if not folder.is_dir():
+        return Catalog({}, [ProfileError(folder, "", "profiles folder not found (set --profiles or CLAUSEWATCH_PROFILES)")])
+    profiles, errors = {}, []
+    for path in sorted(folder.glob("*.toml")):
+        profile, errs = load_profile(path)
+        errors.extend(errs)
+        if profile:
+            profiles[profile.id] = profile
+    return Catalog(profiles, errors)

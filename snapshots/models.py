@@ -1,0 +1,195 @@
+"""Tables. Snapshot (raw bytes) -> Version (normalised text) -> Change (diff) -> Assessment/Finding.
+
+Bytes live in `blobs`, addressed by sha256 and zlib-compressed, so identical bodies (and identical
+texts, e.g. a flip-back) are stored once and several crawler machines can share them. A blob is
+written before any row that names it; rows never point at missing bytes, orphan blobs are pruned.
+Schema changes go through Alembic (`snapshots/migrations`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Blob(Base):
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)  # uncompressed
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Document(Base):
+    """One monitored URL (or ordered URLs of a combined document); shared by every citing profile."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(4000), unique=True)
+    urls: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    current_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_fetch_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_change_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # a candidate text waiting for `confirm` checks, and the accepted-shrink flag
+    pending: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    accept_next: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Citation(Base):
+    """Which profile source cites which document, as of the last profile load."""
+
+    __tablename__ = "citations"
+    profile: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32), default="other")
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="check")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | completed | failed | interrupted
+    host: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Snapshot(Base):
+    """Raw bytes of one URL as fetched once; a re-fetch of identical bytes adds only a Fetch."""
+
+    __tablename__ = "snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    headers_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int] = mapped_column(Integer)
+    final_url: Mapped[str] = mapped_column(String(2000))
+    content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    etag: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    size: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    processed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class Fetch(Base):
+    """One fetch attempt; kept small, because an unchanged re-check adds only this row."""
+
+    __tablename__ = "fetches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    url: Mapped[str] = mapped_column(String(2000), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    final_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # new | changed | unchanged | failed
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    snapshot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # of its newest snapshot
+    text_sha256: Mapped[str] = mapped_column(String(64))  # blob of the normalised text
+    key: Mapped[str] = mapped_column(String(64))  # comparison key (whitespace-collapsed)
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    snapshot_ids: Mapped[list] = mapped_column(JSON)
+    extractor_version: Mapped[str] = mapped_column(String(32))
+    rules: Mapped[dict] = mapped_column(JSON)
+    format: Mapped[str] = mapped_column(String(16), default="html")
+    kind: Mapped[str] = mapped_column(String(16), default="change")  # first | change | flip-back | rebaseline
+
+
+class Change(Base):
+    __tablename__ = "changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    detected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="change")  # change | flip-back | rebaseline
+    added_words: Mapped[int] = mapped_column(Integer, default=0)
+    removed_words: Mapped[int] = mapped_column(Integer, default=0)
+    assessments: Mapped[list[Assessment]] = relationship(back_populates="change", cascade="all, delete-orphan",
+                                                        order_by="Assessment.profile")
+
+
+class Assessment(Base):
+    """What one change means for one citing profile, and the editor's review of it."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("change_id", "profile"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
+    profile: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    significance: Mapped[str] = mapped_column(String(16))  # cosmetic | minor | material
+    reported: Mapped[bool] = mapped_column(Boolean, default=True)
+    affected_criteria: Mapped[list] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="unreviewed")
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    alerted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    change: Mapped[Change] = relationship(back_populates="assessments")
+    findings: Mapped[list[Finding]] = relationship(cascade="all, delete-orphan", order_by="Finding.id")
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # evidence | watch | vocabulary | structure
+    criterion: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[str] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Anomaly(Base):
+    __tablename__ = "anomalies"
+    __table_args__ = (Index("ix_anomalies_open", "document_id", "open"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(16))  # gone | moved | blocked | suspicious | unreachable
+    since: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class Lease(Base):
+    """One run at a time across processes and machines; see scheduler.lease."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ttl: Mapped[float] = mapped_column(Float, default=120.0)

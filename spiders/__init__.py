@@ -1,0 +1,1 @@
+"""Scrapy spiders: one generic spider, `documents`, fetches every cited document."""
