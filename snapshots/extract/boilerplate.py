@@ -1,0 +1,208 @@
+"""Finding the document in a page without declared rules: default region and page furniture.
+
+The default region is ``main`` / ``article`` / ``[role=main]`` (the ones holding most text), else
+``body``. Page furniture is removed: navigation, the page header and footer, navigation asides,
+consent layers, language and country pickers, skip links, feedback widgets.
+
+A consent *layer* (banner, dialog) is told apart from a policy's own cookie *section*: both may
+carry ``id="cookies"`` or ``class="cookie-policy"``, but only a layer is a dialog, fixed, a
+known consent-manager container, or a short block with accept/reject controls. Sections with
+headings and long text are the document and always survive.
+"""
+
+import re
+
+from .tree import drop, text_of
+
+__all__ = ["strip_furniture", "default_regions"]
+
+_WORDS = re.compile(r"\w+")
+_CONSENT = re.compile(r"cookie|consent|gdpr|\bcmp\b|cmp[-_]|privacy[-_]?(banner|notice[-_]?bar)|tracking[-_]?notice", re.I)
+_CONSENT_VENDOR = re.compile(
+    r"onetrust|optanon|cookiebot|cybotcookiebot|didomi|usercentrics|truste|trustarc|qc-cmp|"
+    r"cookie-law-info|cookielawinfo|cmplz|osano|iubenda|cookieyes|cky-consent|termly|"
+    r"consent-manager|consentmanager|cookie-consent|cookieconsent|cc-window|cc-banner|"
+    r"js-consent-banner|ketch|transcend",
+    re.I,
+)
+_LAYER = re.compile(r"banner|\bbar\b|[-_]bar\b|notice|popup|pop-up|modal|overlay|dialog|layer|prompt|toast|snackbar|flyout|sticky|fixed|drawer|wall|gate", re.I)
+_CONSENT_ACTION = re.compile(
+    r"\b(accept|reject|decline|agree|allow|deny|refuse|got it|ok|manage (cookies|preferences|settings)|"
+    r"cookie settings|akzeptieren|ablehnen|accepter|refuser|aceptar|rechazar)\b",
+    re.I,
+)
+_LOCALE = re.compile(
+    r"(lang(uage)?|locale|country|region|geo)[-_ ]?(picker|selector|select|switch(er)?|chooser|menu|"
+    r"banner|notice|bar|suggest(ion)?|redirect|dropdown|list|nav)|hreflang|i18n[-_]?(menu|switch)",
+    re.I,
+)
+_SKIP = re.compile(r"^\s*(skip|jump) (to|navigation)|^\s*aller au contenu|^\s*zum inhalt", re.I)
+_FEEDBACK = re.compile(r"feedback|was[-_ ]?this[-_ ]?helpful|article[-_]?rating|helpful[-_]?vote|share[-_]?(bar|buttons|links)|social[-_]?share|breadcrumb", re.I)
+_NAVISH = re.compile(r"\b(nav|menu|toc|sidebar|side-bar|related|share)", re.I)
+# One cheap search decides whether an element's id/class/label needs the detailed checks.
+_INTERESTING = re.compile(
+    r"cookie|consent|gdpr|cmp|privacy|onetrust|optanon|cybot|didomi|usercentrics|truste|osano|"
+    r"iubenda|termly|ketch|transcend|cc-|lang|locale|country|region|geo|i18n|feedback|helpful|"
+    r"rating|share|breadcrumb|skip|nav|menu|toc|sidebar|side-bar|related|banner|dialog|modal",
+    re.I,
+)
+_SECTIONING = frozenset(("article", "main", "section", "aside", "nav"))
+_LANDMARK_DROP = frozenset(("navigation", "banner", "contentinfo", "search"))
+
+
+def _words(el) -> int:
+    return len(_WORDS.findall(text_of(el)))
+
+
+def _marker(el) -> str:
+    attrib = el.attrib
+    return " ".join(
+        attrib.get(name, "") for name in ("id", "class", "aria-label", "data-testid", "name")
+    )
+
+
+def _is_consent_layer(el, marker: str) -> bool:
+    if _CONSENT_VENDOR.search(marker):
+        return True
+    tag = el.tag
+    dialogish = (
+        tag == "dialog"
+        or el.get("role") in ("dialog", "alertdialog")
+        or el.get("aria-modal") == "true"
+        or "fixed" in (el.get("style") or "")
+    )
+    if not _CONSENT.search(marker):
+        # an unlabelled dialog about cookies with accept/reject controls
+        return dialogish and _words(el) < 250 and _CONSENT.search(text_of(el)[:2000]) is not None \
+            and _consent_controls(el) != (0, 0)
+    if dialogish:
+        return _words(el) < 400
+    if tag in _CONTENT_TAGS:
+        return False  # content carries such ids too: <section id="cookies" class="cookie-policy">
+    buttons, links = _consent_controls(el)
+    words = _words(el)
+    if _LAYER.search(marker):
+        return (buttons or links) > 0 and words < 300
+    headed = next(el.iter("h1", "h2", "h3", "h4", "h5", "h6"), None) is not None
+    return buttons > 0 and words < 150 and not headed
+
+
+_CONTENT_TAGS = frozenset("section article main h1 h2 h3 h4 h5 h6 p li table tr td a ul ol dl".split())
+
+
+def _consent_controls(el) -> tuple[int, int]:
+    """(buttons, links) labelled accept / reject / manage ... inside ``el``."""
+    buttons = links = 0
+    for control in el.iter("button", "a", "input"):
+        label = " ".join((text_of(control) or "", control.get("value", ""), control.get("aria-label", "")))
+        if _CONSENT_ACTION.search(label):
+            if control.tag == "a":
+                links += 1
+            else:
+                buttons += 1
+    return buttons, links
+
+
+def _is_page_landmark(el) -> bool:
+    """A header/footer that belongs to the page, not to an article or section."""
+    parent = el.getparent()
+    while parent is not None:
+        if parent.tag in _SECTIONING or parent.get("role") == "main":
+            return False
+        parent = parent.getparent()
+    return True
+
+
+def _link_density(el) -> float:
+    text = len(_WORDS.findall(text_of(el))) or 1
+    linked = sum(len(_WORDS.findall(text_of(a))) for a in el.iter("a"))
+    return linked / text
+
+
+def _is_furniture(el) -> bool:
+    tag = el.tag
+    role = el.get("role")
+    if tag == "nav" or role in _LANDMARK_DROP:
+        return True
+    if tag in ("header", "footer"):
+        if not _is_page_landmark(el):
+            return False
+        if tag == "header" and next(el.iter("h1"), None) is not None:
+            return False  # a hero header holding the document title
+        return True
+    marker = _marker(el)
+    if tag == "a":
+        href = el.get("href", "")
+        return href.startswith("#") and (
+            bool(_SKIP.match(text_of(el))) or "skip" in marker.lower()
+        )
+    if tag in ("ul", "ol", "div") and _is_language_list(el):
+        return True
+    if tag == "aside" and (_NAVISH.search(marker) or _link_density(el) > 0.5):
+        return True
+    if not _INTERESTING.search(marker):
+        dialog = role in ("dialog", "alertdialog") or tag == "dialog"
+        return dialog and _is_consent_layer(el, marker)
+    if _is_consent_layer(el, marker):
+        return True
+    if _LOCALE.search(marker) and _words(el) < 200:
+        return True
+    if _FEEDBACK.search(marker) and _words(el) < 60:
+        return True
+    return False
+
+
+def _is_language_list(el) -> bool:
+    """A list of links to the same page in other languages (hreflang / lang attributes)."""
+    count = 0
+    for a in el.iter("a"):
+        if a.get("hreflang") or a.get("lang"):
+            count += 1
+            if count >= 3:
+                return _words(el) < 120
+    return False
+
+
+def strip_furniture(root) -> None:
+    """Remove page furniture from the tree in place (a removed element's subtree is not visited)."""
+    doomed = []
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            if _is_furniture(child):
+                doomed.append(child)
+            else:
+                stack.append(child)
+    for el in doomed:
+        drop(el)
+
+
+def _is_descendant(el, ancestor) -> bool:
+    parent = el.getparent()
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def default_regions(root) -> list:
+    """The elements holding the document, in document order (``body`` when nothing better)."""
+    body = root.find("body")
+    if body is None:
+        body = root
+    candidates = [el for el in body.iter("main", "article", "div", "section")
+                  if el.tag in ("main", "article") or el.get("role") == "main"]
+    if not candidates:
+        return [body]
+    outermost = [el for el in candidates if not any(
+        other is not el and _is_descendant(el, other) for other in candidates)]
+    counted = [(el, _words(el)) for el in outermost]
+    best = max(words for _, words in counted)
+    total = _words(body)
+    if best < 20 or best < 0.3 * total:
+        return [body]
+    return [el for el, words in counted if words >= 0.3 * best]

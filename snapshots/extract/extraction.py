@@ -1,0 +1,56 @@
+"""The entry point: ``extract(body, url=..., content_type=..., rules=...) -> Extraction``."""
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import NotADocument
+from .html import extract_html
+from .normalise import normalise_text
+from .rules import Rules
+from .sniff import not_a_document_reason, sniff_format
+
+__all__ = ["extract", "Extraction", "EXTRACTOR_VERSION", "PROBLEM_KINDS"]
+
+# Bump whenever the text produced for the same body and rules may change.
+EXTRACTOR_VERSION = "1.0.0"
+PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell")
+_HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
+_WORD = re.compile(r"\w+(?:['’-]\w+)*")
+
+
+@dataclass
+class Extraction:
+    text: str
+    format: str
+    headings: list[str] = field(default_factory=list)
+    words: int = 0
+    problem_kind: str | None = None
+    problem: str | None = None
+
+
+def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Rules = Rules()) -> Extraction:
+    """Turn a fetched body into normalised text; ``NotADocument`` when it is not a document.
+
+    ``url`` is used in messages only (extraction never fetches anything).
+    """
+    kind = sniff_format(body, content_type)
+    if kind is None:
+        raise NotADocument(not_a_document_reason(body, content_type))
+    if kind == "pdf":
+        from .pdf import extract_pdf
+
+        result = extract_pdf(body)
+    else:
+        result = extract_html(body, content_type, rules)
+    text = normalise_text(result.text)
+    problem_kind, problem = result.problem_kind, result.problem
+    if not text and problem_kind is None:
+        problem_kind, problem = "empty", "the document has no text"
+    return Extraction(
+        text=text,
+        format=kind,
+        headings=[match.group(1).strip() for match in _HEADING.finditer(text)],
+        words=len(_WORD.findall(text)),
+        problem_kind=problem_kind,
+        problem=problem,
+    )
