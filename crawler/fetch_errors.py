@@ -23,8 +23,8 @@ def describe_failure(exc: BaseException, request) -> str:
         text = str(exc)
         if "robots.txt" in text.lower():
             return "disallowed by robots.txt"
-        if "larger than download max size" in text or "max size" in text:
-            return f"too large: {text}"
+        if "DOWNLOAD_MAXSIZE" in text or "max size" in text:
+            return "too large: " + text.replace("Ignored response ", "").replace("DOWNLOAD_MAXSIZE", "the size limit")
         return text or "request ignored"
     if isinstance(exc, (CannotResolveHostError, tx.DNSLookupError)):
         return f"DNS lookup failed: {host} not found"

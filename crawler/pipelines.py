@@ -9,18 +9,20 @@ from snapshots.store import FetchResult, SnapshotWriter, last_snapshots
 
 
 class SnapshotPipeline:
-    def __init__(self, database_url: str):
+    def __init__(self, crawler, database_url: str):
+        self.crawler = crawler
         self.database_url = database_url
         self.writer: SnapshotWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(Settings.from_json(crawler.settings.getdict("CLAUSEWATCH")).database)
+        return cls(crawler, Settings.from_json(crawler.settings.getdict("CLAUSEWATCH")).database)
 
     def open_spider(self, spider=None):
+        spider = spider or self.crawler.spider
         db = open_database(self.database_url)
         with db.session() as s:
-            known = last_snapshots(s, [p.url for p in spider.plan.pages]) if spider else {}
+            known = last_snapshots(s, [p.url for p in spider.plan.pages])
         self.writer = SnapshotWriter(db, known=known)
 
     def process_item(self, item: FetchResult, spider=None):

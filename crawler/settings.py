@@ -27,7 +27,8 @@ def scrapy_settings(cw: Settings) -> dict:
         "RETRY_TIMES": cw.retries,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
         "COOKIES_ENABLED": False,  # consent cookies go in a source's `headers`
-        "TELNETCONSOLE_ENABLED": False,  # no remote-control endpoint
+        "TELNETCONSOLE_ENABLED": False,  # no remote-control endpoints:
+        "REMOTE_CONTROL_ENABLED": False,  # Scrapy's code-execution endpoint on localhost
         "LOG_LEVEL": "WARNING",
         "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.DestinationPolicyMiddleware": 50},
         "ITEM_PIPELINES": {"crawler.pipelines.SnapshotPipeline": 100},

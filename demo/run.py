@@ -24,6 +24,10 @@ PORT = int(os.environ.get("CLAUSEWATCH_DEMO_PORT", "8765"))
 class Handler(SimpleHTTPRequestHandler):
     site = "v1"
 
+    def do_GET(self):  # noqa: N802 - always the whole page: the demo swaps files within a second
+        del self.headers["If-Modified-Since"]
+        super().do_GET()
+
     def translate_path(self, path):
         name = path.split("?", 1)[0].strip("/") or "index"
         return str(HERE / "site" / Handler.site / f"{name}.html")
