@@ -21,6 +21,14 @@ BLOCK_MARKERS = (
     "are you a robot", "enable javascript and cookies to continue", "access denied</title>",
     "request unsuccessful. incapsula", "_incapsula_resource", "please log in to continue", "sign in to continue",
 )
+# Error pages served with status 200 instead of the document (checked in the extracted text, lower case).
+ERROR_MARKERS = (
+    "this page isn't available", "this page is not available", "an unexpected error has occurred",
+    "something went wrong", "page not found", "we're sorry, but something went wrong", "internal server error",
+    "service unavailable", "404 not found",
+)
+
+SHRINK_MIN_WORDS = 200  # below this many words, a >50% shrink is reported as a change, not held as suspicious
 
 
 @dataclass
@@ -80,6 +88,11 @@ def blocked_marker(body: bytes) -> str | None:
     return None
 
 
+def error_marker(text: str) -> str | None:
+    lowered = text.lower().replace("\u2019", "'")
+    return next((m for m in ERROR_MARKERS if m in lowered), None)
+
+
 def analyse(job: Job) -> Analysis:
     out = Analysis(job.document_id)
     texts, formats = [], []
@@ -88,10 +101,15 @@ def analyse(job: Job) -> Analysis:
         if extraction is None:
             return out
         # a real document may mention "captcha"; only a short page carrying a marker is a challenge
-        marker = None if job.rebaseline or extraction.words >= 400 else blocked_marker(page.body)
+        marker = None if job.rebaseline or extraction.words >= 150 else blocked_marker(page.body)
         if marker:
             out.problem_kind, out.problem_url = "blocked", page.url
             out.problem = f"bot challenge or login wall (page marker {marker!r}); no version recorded"
+            return out
+        error = None if job.rebaseline or extraction.words >= 150 else error_marker(extraction.text)
+        if error:
+            out.problem_kind, out.problem_url = "suspicious", page.url
+            out.problem = f"an error page was served instead of the document ({error!r}); no version recorded"
             return out
         if extraction.problem_kind or not extraction.text.strip():
             out.problem_kind, out.problem_url = "suspicious", page.url
@@ -106,7 +124,8 @@ def analyse(job: Job) -> Analysis:
     out.changed = out.key != job.previous_key
     if not out.changed or job.previous_text is None:
         return out
-    if (not job.rebaseline and not job.accept_shrink and job.previous_words >= 50
+    # a short page (a help article) legitimately loses half its words in one edit: report that as a change
+    if (not job.rebaseline and not job.accept_shrink and job.previous_words >= SHRINK_MIN_WORDS
             and out.words < job.previous_words / 2):
         out.problem_kind, out.problem_url = "suspicious", job.pages[0].url
         out.problem = (f"the text shrank from {job.previous_words:,} to {out.words:,} words; no version recorded "

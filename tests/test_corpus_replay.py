@@ -1,0 +1,20 @@
+"""Real HTML histories replayed through `clausewatch check`: real changes reported, page churn not."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CORPUS
+from corpus_replay import replay
+
+pytestmark = pytest.mark.skipif(not (CORPUS / "pairs.py").is_file(), reason="corpus not available")
+
+
+def test_replayed_histories_report_changes_and_not_churn(home, site):
+    tallies = replay(CORPUS, home, site)
+    for name, tally in tallies.items():
+        print(tally.line(name))
+        for miss in tally.misses:
+            print("   ", miss)
+    rules, generic = tallies["rules"], tallies["generic"]
+    assert rules.rate("churn") <= 0.02 and rules.rate("change") >= 0.95
+    assert generic.rate("churn") <= 0.05 and generic.rate("change") >= 0.90
