@@ -1,28 +1,50 @@
-"""Run the fetch stage for a plan with Scrapy, in this process (the reactor starts once)."""
+"""Run a spider with Scrapy, in this process (the reactor starts once): the fetch stage, or a preview.
+
+The browser is an exception, not the rule: scrapy-playwright's download handlers are installed only
+when some page has `render = true`, and even then they pass every request without
+`meta["playwright"]` (robots.txt, plain pages) to Scrapy's own HTTP handler. Requests the browser
+makes by itself (scripts, XHR, redirects) obey the same destination policy as Scrapy's requests.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawler.config import Settings
+from crawler.destinations import DestinationRefused, check_destination
 from crawler.runs import Plan
 from crawler.settings import scrapy_settings
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download is not used
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
 
 def fetch(settings: Settings, plan: Plan, log_level: str = "ERROR") -> None:
+    """Fetch every page of `plan`; the snapshot pipeline stores what comes back."""
     from spiders.documents import DocumentsSpider
 
+    timeouts = [page.render_timeout for page in plan.pages if page.render]
+    crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None), plan=plan)
+
+
+def crawl(settings: Settings, spidercls, *, log_level: str = "ERROR", render_timeout: float | None = None,
+          overrides: dict | None = None, **spider_kwargs) -> None:
+    """Run one spider to the end; `render_timeout` (seconds) set means some request renders."""
     values = scrapy_settings(settings)
     values.update({"CLAUSEWATCH_PROCESS_AT_CLOSE": False, "LOG_LEVEL": log_level})
-    if any(page.render for page in plan.pages):
-        values.update(render_settings())
-    process = CrawlerProcess(ScrapySettings(values), install_root_handler=True)
-    process.crawl(DocumentsSpider, plan=plan)
+    if render_timeout is not None:
+        values.update(render_settings(settings, render_timeout))
+    values.update(overrides or {})
+    process = CrawlerProcess(ScrapySettings(values))
+    process.crawl(spidercls, **spider_kwargs)
     process.start()
 
 
-def render_settings() -> dict:
+def render_settings(settings: Settings, timeout: float = 30.0) -> dict:
     """scrapy-playwright with Debian's Chromium, used only by requests that ask for it."""
     return {
         "DOWNLOAD_HANDLERS": {
@@ -30,10 +52,26 @@ def render_settings() -> dict:
             "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
         },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": {
-            "executable_path": "/usr/bin/chromium",
-            "headless": True,
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        },
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS},
+        # bounds what a page's own timeouts do not: waiting for the load state after `wait_for`
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout * 1000,
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, min(4, settings.concurrency)),  # tabs are heavy
+        "PLAYWRIGHT_ABORT_REQUEST": BrowserDestinations(settings.allow_private_networks),
     }
+
+
+class BrowserDestinations:
+    """scrapy-playwright's PLAYWRIGHT_ABORT_REQUEST: true for a browser request the policy refuses."""
+
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+
+    def __call__(self, request) -> bool:
+        if urlsplit(request.url).scheme in ("data", "blob"):  # in-page content, no network
+            return False
+        try:
+            check_destination(request.url, self.allow_private)
+        except DestinationRefused:
+            return True
+        return False

@@ -21,6 +21,7 @@ from crawler.config import Settings
 from crawler.profiles import Catalog, Profile, Source, load_catalog
 from crawler.runs import Plan
 from diffing.assess import CriterionRef
+from snapshots.extract import EXTRACTOR_VERSION
 from snapshots.db import Database, open_database
 from snapshots.models import Assessment, Change, Document, Fetch, Finding, Run, Snapshot, Version, utcnow
 from snapshots.store import get_blob, get_text, put_blobs, sha256
@@ -109,10 +110,67 @@ class Processor:
                 apply(fut.result())
 
     # -- the check run -------------------------------------------------------------------
+    # -- rebaselines ---------------------------------------------------------------------
+    def stale_documents(self, session, keys) -> list[int]:
+        """Documents whose current version was extracted with other rules or another extractor."""
+        out = []
+        for doc in session.scalars(select(Document).where(Document.key.in_(list(keys)),
+                                                          Document.current_version_id.is_not(None))):
+            sources = self.catalog.citations(doc.key)
+            version = session.get(Version, doc.current_version_id)
+            if sources and (version.rules != sources[0].rules.to_json() or version.extractor_version != EXTRACTOR_VERSION):
+                out.append(doc.id)
+        return out
+
+    def rebaseline(self, doc_ids) -> dict:
+        """Re-extract the snapshots behind each current version with today's rules and extractor.
+
+        A different text becomes a `rebaseline` version: the new baseline for the next diff, never
+        a reported change. Returns counts and errors.
+        """
+        summary = {"documents": 0, "rebaselined": 0, "unchanged": 0, "failed": 0, "errors": []}
+
+        def jobs():
+            for doc_id in doc_ids:
+                with self.db.session() as session:
+                    doc = session.get(Document, doc_id)
+                    version = session.get(Version, doc.current_version_id)
+                    snaps = {x.url: x for x in session.scalars(select(Snapshot).where(Snapshot.id.in_(version.snapshot_ids)))}
+                    job = self.job_for(session, doc, snaps, rebaseline=True) if not set(doc.urls) - set(snaps) else None
+                if job is not None:
+                    yield job
+
+        def apply(a: Analysis):
+            summary["documents"] += 1
+            with self.db.session() as session:
+                doc = session.get(Document, a.document_id)
+                version = session.get(Version, doc.current_version_id)
+                if a.problem_kind:
+                    summary["failed"] += 1
+                    summary["errors"].append({"url": a.problem_url or doc.urls[0], "reason": a.problem})
+                elif not a.changed:
+                    version.rules, version.extractor_version = self._rules_of(doc), a.extractor_version
+                    summary["unchanged"] += 1
+                else:
+                    self.write_version(session, doc, a, version.snapshot_ids, kind="rebaseline")
+                    summary["rebaselined"] += 1
+
+        self.run_jobs(jobs(), apply)
+        return summary
+
+    def _rules_of(self, doc: Document) -> dict:
+        sources = self.catalog.citations(doc.key)
+        return sources[0].rules.to_json() if sources else {}
+
+    # -- the check run -------------------------------------------------------------------
     def process(self, plan: Plan) -> RunSummary:
         s = self.summary
         s.documents = len(plan.documents)
         todo: list[tuple[int, dict]] = []
+        with self.db.session() as session:
+            stale = self.stale_documents(session, plan.documents)
+        if stale:  # a selector fix or an extractor upgrade: new baseline first, so it never reads as a change
+            self.rebaseline(stale)
         with self.db.session() as session:
             run = session.get(Run, self.run_id)
             s.started_at = run.started_at.isoformat() + "Z" if run else ""
@@ -138,7 +196,7 @@ class Processor:
                 if len(snaps) < len(urls):
                     self._failed(session, doc, urls[0], "no stored snapshot for every page", None)
                     continue
-                if not pending and doc.current_version_id is not None and not doc.accept_next:
+                if not pending and doc.current_version_id is not None and not doc.accept_next and not doc.pending:
                     self._settled(session, doc, "unchanged")
                     continue
                 todo.append((doc.id, {u: snaps[u].id for u in urls}))
@@ -228,9 +286,9 @@ class Processor:
         snaps = session.scalars(select(Snapshot).where(Snapshot.id.in_(snapshot_ids))).all()
         if kind is None:
             kind = "first" if previous is None else ("flip-back" if self._returns_to_earlier(session, doc, a.key) else "change")
-        rules = self.catalog.citations(doc.key)[0].rules.to_json() if self.catalog.citations(doc.key) else {}
         version = Version(document_id=doc.id, text_sha256=text_key, key=a.key, words=a.words,
-                          snapshot_ids=sorted(snapshot_ids), extractor_version=a.extractor_version, rules=rules,
+                          snapshot_ids=sorted(snapshot_ids), extractor_version=a.extractor_version,
+                          rules=self._rules_of(doc),
                           format=a.format, kind=kind,
                           fetched_at=max((s.fetched_at for s in snaps), default=utcnow()))
         session.add(version)

@@ -234,6 +234,9 @@ def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | 
     if not isinstance(render_timeout, (int, float)) or isinstance(render_timeout, bool) or render_timeout <= 0:
         reader.error(f"{where}render_timeout", f"{render_timeout!r} is not a positive number of seconds")
         render_timeout = 30
+    for key in ("wait_for", "render_timeout"):
+        if key in table and not render:
+            reader.error(f"{where}{key}", "needs render = true (it only applies to pages fetched through the browser)")
     ignore = reader.strings(table, "ignore", where)
     for i, pattern in enumerate(ignore):
         try:

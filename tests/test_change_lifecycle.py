@@ -1,0 +1,200 @@
+"""A change's life through the CLI: noise immunity, confirmation, flip-backs, rebaselines, reviews, evidence."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+HEAD = "<html><body><nav><a href='/'>Home</a></nav>"
+BODY = ("<main class='legal'><h1>Data Processing Addendum</h1><p>Last updated: March 3, 2026</p>"
+        "<h2>4. Data location</h2><p>Customer Data is stored and processed in Ireland.</p>"
+        "<h2>5. Deletion</h2><p>Customer Data is deleted within 30 days of termination.</p>"
+        "<h2>6. Sub-processors</h2><p>We notify customers before adding a sub-processor.</p></main>")
+PAGE = HEAD + BODY + "<footer>© 2026 Example</footer></body></html>"
+
+PROFILE = """
+name = "Example API"
+provider = "Example"
+
+[sources.dpa]
+url = "{url}"
+type = "dpa"
+{extra}
+
+[[criteria]]
+id = "eu-residency"
+label = "EU data residency"
+rating = "yes"
+sources = ["dpa"]
+watch = ["data location", "stored"]
+evidence = [{{ source = "dpa", quote = "Customer Data is stored and processed in Ireland." }}]
+
+[[criteria]]
+id = "retention"
+label = "Short retention"
+rating = "yes"
+sources = ["dpa"]
+watch = ["deleted", "days"]
+"""
+
+
+def setup(home, site, extra="", name="example"):
+    url = site.serve("/dpa", PAGE)
+    home.profile(name, PROFILE.format(url=url, extra=extra))
+    home.json("check")
+    return url
+
+
+def test_country_added_to_data_location_is_material_and_names_the_criterion(home, site):
+    setup(home, site)
+    site.serve("/dpa", PAGE.replace("in Ireland.", "in Ireland and the United States."))
+    change_id = home.json("check")["changes"][0]
+    [entry] = home.json("changes")
+    assert entry["id"] == change_id and entry["significance"] == "material"
+    assert "eu-residency" in entry["affected_criteria"]
+    kinds = {f["kind"] for f in entry["findings"]}
+    assert "evidence" in kinds and "vocabulary" in kinds
+    assert any(f["section"] and "Data location" in f["section"] for f in entry["findings"])
+    assert "United States" in entry["summary"]
+    assert [e["status"] for e in home.json("evidence")] in (["fuzzy"], ["missing"])
+
+
+def test_date_only_edit_is_recorded_as_cosmetic_and_not_reported(home, site):
+    setup(home, site)
+    site.serve("/dpa", PAGE.replace("March 3, 2026", "November 20, 2026"))
+    result = home.json("check")
+    assert result["changed"] == 1
+    assert home.json("changes") == []
+    [entry] = home.json("changes", "--all")
+    assert entry["significance"] == "cosmetic" and entry["reported"] is False
+
+
+def test_ignore_patterns_hide_a_volatile_line(home, site):
+    url = site.serve("/dpa", PAGE.replace("</main>", "<p>Build 8f3a2c</p></main>"))
+    home.profile("example", PROFILE.format(url=url, extra='ignore = ["Build [0-9a-f]+"]'))
+    home.json("check")
+    site.serve("/dpa", PAGE.replace("</main>", "<p>Build 91bb07</p></main>"))
+    home.json("check")
+    assert home.json("changes") == []
+    assert [e["significance"] for e in home.json("changes", "--all")] == ["cosmetic"]
+
+
+def test_confirm_two_reports_a_change_only_once_it_persists(home, site):
+    setup(home, site, extra="confirm = 2")
+    site.serve("/dpa", PAGE.replace("30 days", "90 days"))
+    assert home.json("check")["changes"] == []
+    second = home.json("check")
+    assert len(second["changes"]) == 1
+    assert home.json("changes")[0]["significance"] == "material"
+
+
+def test_confirm_two_ignores_a_one_check_flicker(home, site):
+    setup(home, site, extra="confirm = 2")
+    site.serve("/dpa", PAGE.replace("30 days", "90 days"))
+    home.json("check")
+    site.serve("/dpa", PAGE)
+    home.json("check")
+    home.json("check")
+    assert home.json("changes", "--all") == []
+
+
+def test_a_flip_back_to_an_earlier_text_is_recorded_but_not_reported_again(home, site):
+    setup(home, site)
+    variant = PAGE.replace("30 days", "90 days")
+    site.serve("/dpa", variant)
+    home.json("check")
+    site.serve("/dpa", PAGE)
+    back = home.json("check")
+    assert len(back["changes"]) == 1
+    reported = home.json("changes")
+    assert len(reported) == 1 and reported[0]["id"] != back["changes"][0]
+    everything = home.json("changes", "--all")
+    assert {e["kind"] for e in everything} == {"change", "flip-back"}
+
+
+def test_fixing_a_selector_rebaselines_without_a_reported_change(home, site):
+    url = setup(home, site)  # no select: generic extraction
+    home.profile("example", PROFILE.format(url=url, extra='select = "main.legal"\nremove = "h2 + p + h2 + p + h2 + p"'))
+    result = home.json("check")
+    assert result["changes"] == [] or all(e["kind"] == "rebaseline" for e in home.json("changes", "--all"))
+    assert home.json("changes") == []
+    history = home.json("history", "example/dpa")
+    assert [v["kind"] for v in history][0] == "first"
+    versions_before = len(history)
+    home.json("check")
+    assert len(home.json("history", "example/dpa")) == versions_before
+
+
+def test_reextract_records_rebaselines_never_reported_changes(home, site):
+    url = setup(home, site)
+    home.profile("example", PROFILE.format(url=url, extra='remove = "footer, nav, h2:first-of-type + p"'))
+    summary = home.json("reextract")
+    assert summary["documents"] == 1 and summary["rebaselined"] == 1
+    assert home.json("changes") == []
+    assert [v["kind"] for v in home.json("history", "example/dpa")] == ["first", "rebaseline"]
+    assert "stored and processed in Ireland" not in home.run("version", "example/dpa", check_code=0).stdout
+
+
+def test_review_is_recorded_and_filters_changes(home, site):
+    setup(home, site)
+    site.serve("/dpa", PAGE.replace("30 days", "90 days"))
+    change_id = home.json("check")["changes"][0]
+    review = home.json("review", str(change_id), "--status", "profile-updated", "--note", "rating lowered", "--by", "ed")
+    assert review["status"] == "profile-updated" and review["reviewer"] == "ed"
+    [entry] = home.json("changes", "--status", "profile-updated")
+    assert entry["note"] == "rating lowered"
+    assert home.json("changes", "--status", "unreviewed") == []
+    assert [e["id"] for e in home.json("changes", "--criterion", "retention")] == [change_id]
+    assert home.json("changes", "--significance", "cosmetic") == []
+    assert "profile-updated" in home.run("show", str(change_id), "--no-color", check_code=0).stdout
+
+
+def test_renamed_source_keeps_history_and_reviews_and_old_documents_are_orphaned(home, site):
+    url = setup(home, site)
+    site.serve("/dpa", PAGE.replace("30 days", "90 days"))
+    change_id = home.json("check")["changes"][0]
+    home.run("review", str(change_id), "--status", "no-impact", check_code=0)
+    other = site.serve("/terms", PAGE)
+    home.profile("example", PROFILE.format(url=url, extra='renamed_from = "dpa"').replace("[sources.dpa]", "[sources.addendum]")
+                 .replace('sources = ["dpa"]', 'sources = ["addendum"]').replace('source = "dpa"', 'source = "addendum"'))
+    home.json("check")
+    assert len(home.json("history", "example/addendum")) == 2
+    [entry] = home.json("changes")
+    assert entry["source"] == "addendum" and entry["status"] == "no-impact"
+    home.profile("example", PROFILE.format(url=other, extra=""))
+    home.json("check")
+    rows = {r["document"]: r for r in home.json("sources")}
+    assert rows[url]["orphaned"] is True and rows[other]["orphaned"] is False
+
+
+def test_version_at_a_date_and_diff_of_any_two_versions(home, site):
+    setup(home, site)
+    site.serve("/dpa", PAGE.replace("30 days", "90 days"))
+    home.json("check")
+    first, second = [v["version"] for v in home.json("history", "example/dpa")]
+    assert "no version yet" in home.run("version", "example/dpa", "--at", "2000-01-01", check_code=2).stderr
+    assert "30 days" in home.run("version", "example/dpa", "--at", history_time(home, first), check_code=0).stdout
+    assert "90 days" in home.run("version", "example/dpa", check_code=0).stdout
+    out = home.run("diff", "example/dpa", str(first), str(second), "--no-color", check_code=0).stdout
+    assert "[-30-]" in out.replace(" ", "") and "{+90+}" in out.replace(" ", "")
+    html = home.run("diff", "example/dpa", str(first), str(second), "--html", check_code=0).stdout
+    assert "<ins>" in html and "<del>" in html
+
+
+def history_time(home, version_id) -> str:
+    row = next(v for v in home.json("history", "example/dpa") if v["version"] == version_id)
+    return row["fetched_at"].rstrip("Z")
+
+
+def test_scrapy_crawl_documents_runs_both_stages(home, site):
+    url = site.serve("/dpa", PAGE)
+    home.profile("example", PROFILE.format(url=url, extra=""))
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "documents"], cwd=ROOT, env=home.env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [row] = home.json("sources")
+    assert row["outcome"] == "new" and row["cited_by"] == ["example/dpa"]
+    assert json.loads(home.run("history", "example/dpa", "--json", check_code=0).stdout)[0]["kind"] == "first"
