@@ -47,7 +47,8 @@ _INTERESTING = re.compile(
     re.I,
 )
 _SECTIONING = frozenset(("article", "main", "section", "aside", "nav"))
-_LANDMARK_DROP = frozenset(("navigation", "banner", "contentinfo", "search"))
+# landmarks of the page, and ARIA widgets (custom selects, menus): never the document
+_LANDMARK_DROP = frozenset(("navigation", "banner", "contentinfo", "search", "listbox", "menu", "menubar", "combobox"))
 
 
 def _words(el) -> int:
@@ -138,6 +139,8 @@ def _is_furniture(el) -> bool:
         )
     if tag in ("ul", "ol", "div") and _is_language_list(el):
         return True
+    if tag in ("ul", "ol") and _is_link_menu(el) and _is_page_landmark(el):
+        return True
     if tag == "aside" and (_NAVISH.search(marker) or _link_density(el) > 0.5):
         return True
     if not _INTERESTING.search(marker):
@@ -150,6 +153,18 @@ def _is_furniture(el) -> bool:
     if _FEEDBACK.search(marker) and _words(el) < 60:
         return True
     return False
+
+
+def _is_link_menu(el) -> bool:
+    """A list of three or more items that are each one short link: a menu outside any article."""
+    items = [li for li in el if getattr(li, "tag", None) == "li"]
+    if len(items) < 3:
+        return False
+    for li in items:
+        words = _words(li)
+        if words > 4 or next(li.iter("a"), None) is None or _link_density(li) < 0.9:
+            return False
+    return True
 
 
 def _is_language_list(el) -> bool:
