@@ -1,0 +1,96 @@
+"""Significance of a change: ``cosmetic``, ``minor`` or ``material``.
+
+- ``cosmetic`` (recorded, never alerted): every edit is punctuation, case or formatting only; or
+  link query strings / ids only; or a date-only edit on a dateline ("Last updated: March 3, 2026",
+  "Effective date", "© 2025", a short line that is only a date); or the texts are equal once the
+  document's ``ignore`` regexes are removed.
+- ``minor``: wording changed, no finding.
+- ``material``: at least one finding.
+
+A changed number or duration in substance ("30 days" → "90 days") is not a date, so it is never
+cosmetic; a date changed inside an ordinary sentence (not a dateline) is at least minor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from diffing.edits import Edit
+from diffing.textkey import match_key, strip_dates, strip_volatile
+
+COSMETIC, MINOR, MATERIAL = "cosmetic", "minor", "material"
+
+FORMATTING_ONLY = "punctuation, case or formatting only"
+LINKS_ONLY = "link ids or query strings only"
+DATE_ONLY = "date-only edit"
+IGNORED_ONLY = "ignored pattern only"
+
+DATELINE_RE = re.compile(
+    r"last[\s_*]+(?:updated|modified|revised|changed|reviewed)|\bupdated\b|\beffective\b|\brevised\b"
+    r"|\bmodified\b|\bversion\b|copyright|©|\(c\)|\bdated?\b|\bas of\b|\bpublished\b"
+    r"|mis[e]?\s+à\s+jour|en\s+vigueur|\bstand\b|gültig|aktualisiert|vigente|actualizad|aggiornat"
+    r"|in\s+vigore|\bvom\b",
+    re.I,
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+SHORT_LINE_WORDS = 6
+
+
+def compile_ignore(patterns: Sequence[str]) -> tuple[re.Pattern, ...]:
+    return tuple(re.compile(pattern) for pattern in patterns)
+
+
+def apply_ignore(text: str, ignore: Sequence[re.Pattern]) -> str:
+    for pattern in ignore:
+        text = pattern.sub("", text)
+    return text
+
+
+def _is_dateline(old: str, new: str) -> bool:
+    if DATELINE_RE.search(old) or DATELINE_RE.search(new):
+        return True
+    undated = match_key(strip_dates(new)).replace("date", "").split()
+    return len(undated) <= SHORT_LINE_WORDS
+
+
+def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = ()) -> str | None:
+    """Why this edit does not matter, or None when it changes the wording."""
+    old, new = edit.old, edit.new
+    if ignore and match_key(apply_ignore(old, ignore)) == match_key(apply_ignore(new, ignore)):
+        return IGNORED_ONLY
+    if match_key(old) == match_key(new):
+        return FORMATTING_ONLY
+    old, new = strip_volatile(old), strip_volatile(new)
+    if match_key(old) == match_key(new):
+        return LINKS_ONLY
+    if _is_dateline(old, new):
+        old_key, new_key = match_key(strip_dates(old)), match_key(strip_dates(new))
+        if old_key == new_key:
+            return DATE_ONLY
+        if DATELINE_RE.search(old) and DATELINE_RE.search(new):
+            # "Version 3.2, effective 3 March 2026": on a dateline, numbers are dates too
+            if _NUMBER.sub("N", old_key) == _NUMBER.sub("N", new_key) and len(old_key) < 300:
+                return DATE_ONLY
+    return None
+
+
+def classify_edits(edits: Sequence[Edit], ignore: Sequence[re.Pattern] = ()) -> None:
+    """Set ``edit.cosmetic`` on every edit."""
+    for edit in edits:
+        edit.cosmetic = cosmetic_reason(edit, ignore)
+
+
+def cosmetic_summary(edits: Sequence[Edit]) -> str:
+    """What a cosmetic change consisted of: "date-only edit", "punctuation … only" …"""
+    reasons = []
+    for edit in edits:
+        if edit.cosmetic and edit.cosmetic not in reasons:
+            reasons.append(edit.cosmetic)
+    return "; ".join(reasons) if reasons else "no change"
+
+
+def level(edits: Sequence[Edit], findings_count: int) -> str:
+    if all(edit.cosmetic for edit in edits):
+        return COSMETIC
+    return MATERIAL if findings_count else MINOR

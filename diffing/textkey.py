@@ -1,0 +1,65 @@
+"""Comparison keys: what is left of a text once differences that do not change its meaning go.
+
+- ``match_key``: lower case, no punctuation or Markdown syntax, whitespace collapsed. Two texts
+  with the same key differ only in case, punctuation or formatting. Used to find evidence quotes
+  and to spot cosmetic edits.
+- ``strip_volatile``: link targets lose their query string and fragment, and UUIDs and long
+  id-like tokens (16+ characters with a digit) are replaced: per-request tracking ids inside links
+  made one real privacy policy record hundreds of "versions". A link that is added, removed or
+  pointed at another page still counts.
+- ``strip_dates``: dates (English, French, German, Spanish and Italian month names; ISO and
+  numeric forms), relative dates ("11 days ago"), and years.
+"""
+
+from __future__ import annotations
+
+import re
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"']+|(?<=\]\()[^)\s]+")
+_QUERY = re.compile(r"[?#].*$")
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+_LONG_ID = re.compile(r"\b(?=[A-Za-z_-]*\d)[\w-]{16,}\b")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec|"
+    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|"
+    "décembre|decembre|januar|februar|märz|maerz|juni|juli|oktober|dezember|"
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|"
+    "gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th|er|º|\.)?"
+_YEAR = r"(?:19|20)\d{2}"
+DATE_RE = re.compile(
+    rf"\b(?:{_DAY}\s+(?:of\s+|de\s+)?(?:{_MONTHS})\.?,?(?:\s+(?:de\s+)?{_YEAR})?"
+    rf"|(?:{_MONTHS})\.?\s+{_DAY},?(?:\s+{_YEAR})?"
+    rf"|(?:{_MONTHS})\.?,?\s+{_YEAR}"
+    rf"|{_YEAR}[-/.]\d{{1,2}}[-/.]\d{{1,2}}"
+    rf"|\d{{1,2}}[-/.]\d{{1,2}}[-/.](?:{_YEAR}|\d{{2}})"
+    rf"|(?:an?|\d+)\s+(?:minutes?|hours?|days?|weeks?|months?|years?)\s+ago"
+    rf"|{_YEAR}(?:\s*[-–]\s*{_YEAR})?)\b",
+    re.I,
+)
+
+
+def match_key(text: str) -> str:
+    """Lower case, punctuation and Markdown syntax dropped, whitespace collapsed."""
+    return _NOT_WORD.sub(" ", text.lower()).strip()
+
+
+def _strip_url(match: re.Match) -> str:
+    url = _QUERY.sub("", match.group(0))
+    url = _UUID.sub("ID", url)
+    return _LONG_ID.sub("ID", url)
+
+
+def strip_volatile(text: str) -> str:
+    """Drop query strings and fragments of links, UUIDs and long id-like tokens."""
+    text = _URL.sub(_strip_url, text)
+    text = _UUID.sub("ID", text)
+    return _LONG_ID.sub("ID", text)
+
+
+def strip_dates(text: str) -> str:
+    return DATE_RE.sub(" DATE ", text)
