@@ -111,7 +111,10 @@ def analyse(job: Job) -> Analysis:
             out.problem_kind, out.problem_url = "suspicious", page.url
             out.problem = f"an error page was served instead of the document ({error!r}); no version recorded"
             return out
-        if extraction.problem_kind or not extraction.text.strip():
+        # a select list that half matches still yields the document's text: the diff shows what went
+        # missing; only a select that matches nothing (or no text at all) holds the version back
+        partial = extraction.problem_kind == "selector-matched-nothing" and extraction.text.strip()
+        if (extraction.problem_kind and not partial) or not extraction.text.strip():
             out.problem_kind, out.problem_url = "suspicious", page.url
             out.problem = extraction.problem or "the extracted text is empty"
             return out

@@ -43,6 +43,7 @@ class Settings:
     schedule_jitter: int = 300  # seconds
     run_time_limit: int = 3600  # seconds a scheduled crawl may take
     lease_ttl: int = 120  # seconds a run lease lives without heartbeat
+    stop_grace: int = 60  # seconds a stopped crawl may take to finish cleanly before it is killed
     log_json: bool = False
     redis_url: str = ""  # set to crawl from several machines with scrapy-redis
     vocabulary: dict = field(default_factory=dict)  # [vocabulary] table, see diffing.vocabulary
@@ -66,6 +67,7 @@ _TABLE_KEYS = {
     ("schedule", "default"): "schedule_default",
     ("schedule", "jitter"): "schedule_jitter",
     ("schedule", "time_limit"): "run_time_limit",
+    ("schedule", "stop_grace"): "stop_grace",
 }
 
 

@@ -2,7 +2,8 @@
 
 - ``cosmetic`` (recorded, never alerted): every edit is punctuation, case or formatting only; or
   link query strings / ids only; or a date-only edit on a dateline ("Last updated: March 3, 2026",
-  "Effective date", "© 2025", a short line that is only a date); or the texts are equal once the
+  "Effective date", "© 2025", a short line that is only a date); or a short copyright notice that
+  appears, vanishes or changes (a page footer's "Meta © 2026"); or the texts are equal once the
   document's ``ignore`` regexes are removed.
 - ``minor``: wording changed, no finding.
 - ``material``: at least one finding.
@@ -25,6 +26,9 @@ FORMATTING_ONLY = "punctuation, case or formatting only"
 LINKS_ONLY = "link ids or query strings only"
 DATE_ONLY = "date-only edit"
 IGNORED_ONLY = "ignored pattern only"
+COPYRIGHT_ONLY = "copyright notice only"
+_COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b", re.I)
+COPYRIGHT_LINE_WORDS = 8
 
 DATELINE_RE = re.compile(
     r"last[\s_*]+(?:updated|modified|revised|changed|reviewed)|\bupdated\b|\beffective\b|\brevised\b"
@@ -54,6 +58,12 @@ def _is_dateline(old: str, new: str) -> bool:
     return len(undated) <= SHORT_LINE_WORDS
 
 
+def _copyright_lines_only(text: str) -> bool:
+    """Empty, or nothing but short copyright notices."""
+    lines = [line for line in text.splitlines() if match_key(line)]
+    return all(_COPYRIGHT.search(line) and len(match_key(line).split()) <= COPYRIGHT_LINE_WORDS for line in lines)
+
+
 def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = ()) -> str | None:
     """Why this edit does not matter, or None when it changes the wording."""
     old, new = edit.old, edit.new
@@ -64,6 +74,8 @@ def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = ()) -> str | None
     old, new = strip_volatile(old), strip_volatile(new)
     if match_key(old) == match_key(new):
         return LINKS_ONLY
+    if _copyright_lines_only(old) and _copyright_lines_only(new):
+        return COPYRIGHT_ONLY  # a footer's "© 2026 Example" appearing, vanishing or changing
     if _is_dateline(old, new):
         old_key, new_key = match_key(strip_dates(old)), match_key(strip_dates(new))
         if old_key == new_key:

@@ -5,12 +5,18 @@ archive's own select/remove rules, and `/generic/ID`, declared with none. Step i
 is served at once and one check runs per step, so ten checks replay the whole corpus. A transition
 counts as reported when the check records a change of that document with a reported assessment.
 
+A `change` label comes from the archive's commits; when the archive's own two texts are the same
+once case, punctuation, Markdown, links and date expressions are ignored (a "Last updated" date, a
+curly apostrophe, `<br>` formatting), the transition is not scored: the product records such an
+edit as cosmetic or as no change at all, by design. Those transitions are listed, not hidden.
+
 Used by tests/test_corpus_replay.py (thresholds) and bench/quality_bench.py (figures).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,27 +24,57 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from snapshots.models import Assessment, Change, Document
+from diffing.textkey import match_key, strip_dates
+from snapshots.extract import normalise_text
+from snapshots.models import Anomaly, Assessment, Change, Document
+
+
+def archived_texts(corpus: Path) -> dict:
+    """(service, terms type, version date) -> (previous archived text path, archived text path)."""
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
+    out = {}
+    for doc in manifest["documents"]:
+        versions = doc["versions"]
+        for prev, version in zip(versions, versions[1:]):
+            out[doc["service"], doc["terms_type"], version["date"]] = (prev["path"], version["path"])
+    return out
+
+
+def format_only(corpus: Path, paths) -> bool:
+    if paths is None:
+        return False
+    # `<br>` in the archive's Markdown tables is formatting, like the rest of the Markdown syntax
+    old, new = (normalise_text(re.sub(r"<br\s*/?>", " ", (corpus / p).read_text(encoding="utf-8"))) for p in paths)
+    return match_key(strip_dates(old)) == match_key(strip_dates(new))
 
 
 @dataclass
 class Tally:
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter = field(default_factory=Counter)  # (label, "reported" | "anomaly" | "silent")
     misses: list = field(default_factory=list)
+    unscored: list = field(default_factory=list)
 
-    def add(self, label: str, reported: bool, where: str) -> None:
-        self.counts[label, reported] += 1
-        if reported != (label == "change"):
-            self.misses.append(f"{label} {'reported' if reported else 'missed'}: {where}")
+    def add(self, label: str, reported: bool, anomaly: bool, where: str) -> None:
+        outcome = "reported" if reported else "anomaly" if anomaly else "silent"
+        self.counts[label, outcome] += 1
+        if label == "change" and outcome != "reported":
+            self.misses.append(f"change {'held as an anomaly' if anomaly else 'missed'}: {where}")
+        elif label == "churn" and outcome != "silent":
+            self.misses.append(f"churn {outcome}: {where}")
 
-    def rate(self, label: str) -> float:
-        total = self.counts[label, True] + self.counts[label, False]
-        return self.counts[label, True] / total if total else float("nan")
+    def total(self, label: str) -> int:
+        return sum(n for (lab, _), n in self.counts.items() if lab == label)
+
+    def rate(self, label: str, *outcomes: str) -> float:
+        total = self.total(label)
+        return sum(self.counts[label, o] for o in outcomes or ("reported",)) / total if total else float("nan")
 
     def line(self, name: str) -> str:
-        n = {lab: self.counts[lab, True] + self.counts[lab, False] for lab in ("change", "churn")}
-        return (f"{name:8} changes reported {self.counts['change', True]}/{n['change']} ({self.rate('change'):.1%}), "
-                f"churn reported {self.counts['churn', True]}/{n['churn']} ({self.rate('churn'):.1%})")
+        c = self.counts
+        return (f"{name:8} changes reported {c['change', 'reported']}/{self.total('change')} "
+                f"({self.rate('change'):.1%}; {c['change', 'anomaly']} more held as anomalies), "
+                f"churn reported {c['churn', 'reported']}/{self.total('churn')} ({self.rate('churn'):.1%}; "
+                f"{c['churn', 'anomaly']} anomalies)")
 
 
 def _toml_source(sid: str, url: str, rules: dict | None) -> str:
@@ -56,6 +92,7 @@ def replay(corpus: Path, home, site) -> dict[str, Tally]:
     import pairs
 
     histories = list(pairs.histories(str(corpus)))
+    archived = archived_texts(corpus)
     parts = ['name = "Corpus replay"', 'provider = "Open Terms Archive corpus"', ""]
     for i, h in enumerate(histories):
         if h.rules is not None:
@@ -82,13 +119,22 @@ def replay(corpus: Path, home, site) -> dict[str, Tally]:
                 select(Document.key).join(Change, Change.document_id == Document.id)
                 .join(Assessment, Assessment.change_id == Change.id)
                 .where(Change.run_id == result["run_id"], Assessment.reported.is_(True)))}
+            flagged = {doc_key for doc_key, in s.execute(
+                select(Document.key).join(Anomaly, Anomaly.document_id == Document.id)
+                .where(Anomaly.run_id == result["run_id"]))}
         for i, h in enumerate(histories):
             if step >= len(h.steps) or h.steps[step].label not in ("change", "churn"):
                 continue
             st = h.steps[step]
             where = f"{h.service} / {h.terms_type} {st.date} ({st.path})"
+            if st.label == "change" and format_only(corpus, archived.get((h.service, h.terms_type, st.version_date))):
+                for tally in tallies.values():
+                    tally.unscored.append(f"format-only in the archive too: {where}")
+                continue
             if h.rules is not None and st.rules_ok:
-                tallies["rules"].add(st.label, site.url(f"/rules/{i}") in reported, where)
+                url = site.url(f"/rules/{i}")
+                tallies["rules"].add(st.label, url in reported, url in flagged, where)
             if not (st.label == "churn" and h.shared_page):
-                tallies["generic"].add(st.label, site.url(f"/generic/{i}") in reported, where)
+                url = site.url(f"/generic/{i}")
+                tallies["generic"].add(st.label, url in reported, url in flagged, where)
     return tallies

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 from crawler.cli.context import UsageError, emit_json, table
+from crawler.cli.distributed import check_options, distributed_fetch
+from crawler.cli.operate import exclusive
 
 
 def register(sub) -> None:
@@ -16,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--source", action="append", default=[], metavar="PROFILE/SOURCE", help="only this source (repeatable)")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.add_argument("--verbose", action="store_true", help="show Scrapy's log")
+    check_options(p)
     p.set_defaults(func=run_check)
 
     p = sub.add_parser("validate", help="check every profile and report problems with file and key",
@@ -25,10 +28,12 @@ def register(sub) -> None:
     p.set_defaults(func=run_validate)
 
 
+@exclusive("check")
 def run_check(args, ctx) -> int:
     from crawler.crawl import fetch
     from crawler.process import process_run
     from crawler.runs import prepare_run
+    from scheduler.stopping import crawl_was_stopped, terminate_as_interrupt
 
     catalog = ctx.catalog
     invalid = ctx.report_profile_errors()
@@ -37,11 +42,17 @@ def run_check(args, ctx) -> int:
             raise UsageError(f"no valid profile {pid!r} (known: {', '.join(sorted(catalog.profiles)) or 'none'})")
     sources = [ctx.source(ref) for ref in args.source]
     selected = catalog.sources(args.profile, [s.ref for s in sources])
-    plan = prepare_run(ctx.db, catalog, selected)
+    if args.distributed:  # `clausewatch worker`s fetch the pages; refuses a setup they cannot share
+        fetch = distributed_fetch(args, ctx)
+    plan = prepare_run(ctx.db, catalog, selected, run_id=ctx.run_id)
     if not args.json:
         print(f"Checking {len(plan.documents)} documents ({len(plan.pages)} pages) for "
               f"{len({s.profile for s in selected})} profiles, run {plan.run_id} …", file=sys.stderr)
     fetch(ctx.settings, plan, log_level="INFO" if args.verbose else "ERROR")
+    stopped = crawl_was_stopped()  # SIGTERM/SIGINT during the crawl: Scrapy stopped it gracefully
+    terminate_as_interrupt()  # Scrapy's handlers are done; ours again for the process stage
+    if stopped and (code := finish_stopped_run(args, ctx, plan)) is not None:
+        return code
     summary = process_run(ctx.settings, plan, catalog, ctx.db)
     if args.json:
         emit_json(summary.to_json())
@@ -50,6 +61,33 @@ def run_check(args, ctx) -> int:
     if invalid:
         return 2
     return 3 if summary.failed else 0
+
+
+def finish_stopped_run(args, ctx, plan) -> int | None:
+    """Process the documents the stopped crawl fetched completely; the rest wait for the next run.
+
+    None when every document was fetched: the run then completes as usual.
+    """
+    from sqlalchemy import select
+
+    from crawler.process import process_run
+    from crawler.runs import Plan
+    from scheduler.stopping import end_run
+    from snapshots.models import Fetch
+
+    with ctx.db.session() as s:
+        fetched = set(s.scalars(select(Fetch.url).where(Fetch.run_id == plan.run_id, Fetch.outcome != "failed")))
+    done = {key: urls for key, urls in plan.documents.items() if set(urls) <= fetched}
+    if len(done) == len(plan.documents):  # stopped after the last page came in: nothing was lost
+        return None
+    summary = process_run(ctx.settings, Plan(plan.run_id, done, [p for p in plan.pages if p.url in fetched]),
+                          ctx.catalog, ctx.db)
+    end_run(ctx.db, "interrupted", run_id=plan.run_id, force=True)
+    if args.json:
+        emit_json({**summary.to_json(), "interrupted": True, "documents": len(plan.documents)})
+    print(f"clausewatch: run {plan.run_id} interrupted: {len(done)} of {len(plan.documents)} documents fetched "
+          f"and processed; the others are checked next time", file=sys.stderr)
+    return 130
 
 
 def print_summary(ctx, summary) -> None:

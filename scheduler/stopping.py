@@ -1,0 +1,60 @@
+"""How a run stops when asked to: SIGTERM behaves like Ctrl-C, and a stopped crawl is noticed.
+
+A run is stopped by the daemon (at shutdown or when it exceeds its time limit), by systemd, or by
+a person. Outside the crawl, SIGTERM raises KeyboardInterrupt like SIGINT does, so the open
+transaction rolls back and the run is marked `interrupted` on the way out. During the crawl Scrapy
+owns both signals (first = graceful stop, second = forced) and replaces the handlers as it goes;
+`crawl_was_stopped()` reads that state afterwards.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from sqlalchemy import update
+
+from snapshots.models import Fetch, Run, utcnow
+
+INTERRUPTED_FETCH = "run interrupted before this document was processed; the next check processes its snapshot"
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def terminate_as_interrupt() -> None:
+    """From now on SIGTERM and SIGINT raise KeyboardInterrupt in the main thread."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+
+
+def crawl_was_stopped() -> bool:
+    """True when a finished Scrapy crawl was stopped by SIGTERM/SIGINT rather than completing.
+
+    Scrapy swaps its graceful-stop handler for a kill handler when the first signal arrives, and
+    for SIG_IGN after the second; a crawl nobody signalled keeps the graceful one (or ours).
+    """
+    handler = signal.getsignal(signal.SIGTERM)
+    if handler is _interrupt or handler in (signal.SIG_DFL, None):
+        return False
+    return handler == signal.SIG_IGN or "kill" in getattr(handler, "__name__", "")
+
+
+def end_run(db, status: str, run_id: str | None = None, host: str | None = None, force: bool = False) -> None:
+    """Mark a run (by id, or the running one of a `host:pid`) that did not complete as `status`.
+
+    Only a run still `running` is changed, unless `force` (a stopped run whose fetched documents were
+    processed, which marks it `completed`, is `interrupted` all the same).
+
+    Its fetches still `pending` (bytes stored, not yet processed) end as `failed` with a reason;
+    the snapshots stay unprocessed, so the next check of those documents processes them.
+    """
+    if not (run_id or host):
+        raise ValueError("end_run needs a run id or a host")
+    with db.session() as s:
+        runs = update(Run) if force else update(Run).where(Run.status == "running")
+        runs = runs.where(Run.id == run_id) if run_id else runs.where(Run.host == host)
+        s.execute(runs.values(status=status, finished_at=utcnow()))
+        if run_id:
+            s.execute(update(Fetch).where(Fetch.run_id == run_id, Fetch.outcome == "pending")
+                      .values(outcome="failed", reason=INTERRUPTED_FETCH))
