@@ -207,7 +207,7 @@ def write_profiles(folder: Path, docs: list[Doc], port: int, per_profile: int) -
 # -- nginx -------------------------------------------------------------------------------------
 
 def find_nginx(explicit: str | None) -> str | None:
-    for candidate in ([explicit] if explicit else []) + [shutil.which("nginx"), "/usr/sbin/nginx"]:
+    for candidate in [explicit] if explicit else [shutil.which("nginx"), "/usr/sbin/nginx"]:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -422,7 +422,6 @@ class Run:
     cpu: float  # CPU seconds of the process tree (sampled: a process's last 0.2 s may be missed)
     load: str
     others: list[str] = field(default_factory=list)
-    details: dict = field(default_factory=dict)
 
     @property
     def documents(self) -> int:
@@ -604,7 +603,6 @@ def expected_counts(label: str, n: int, changed: int) -> dict:
 def describe(run: Run, store: Store, expected: dict) -> list[str]:
     s = run.summary
     stats = store.fetch_stats(s["run_id"])
-    run.details = stats
     lines = [f"({run.label}) run {s['run_id']}: {s['documents']} documents: {s['new']} new, {s['changed']} changed, "
              f"{s['unchanged']} unchanged, {s['failed']} failed; {len(s.get('changes', []))} changes recorded"]
     statuses = ", ".join(f"{k or 'none'}: {v}" for k, v in sorted(stats["statuses"].items()))
@@ -636,8 +634,14 @@ def print_table(rows: list[list[str]], headers: list[str]) -> None:
                         for i, (c, w) in enumerate(zip(r, widths))).rstrip())
 
 
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # clean up (nginx, the check, the temp dir) on both
+        signal.signal(sig, interrupt)
     binary = find_nginx(args.nginx)
     if binary is None:
         print("check_bench: nginx is not installed; install it with:  apt-get install -y nginx", file=sys.stderr)

@@ -15,8 +15,8 @@ from crawler.runs import new_run_id, sync_catalog
 from snapshots.models import Document, Run, utcnow
 
 
-def reextract(settings, db, catalog, profile_ids=()) -> dict:
-    run_id = new_run_id()
+def reextract(settings, db, catalog, profile_ids=(), run_id: str | None = None) -> dict:
+    run_id = run_id or new_run_id()
     keys = {s.key for s in catalog.sources(profile_ids)}
     with db.session() as s:
         sync_catalog(s, catalog)

@@ -91,7 +91,12 @@ class _Change:
     @cached_property
     def edits(self) -> list[Edit]:
         edits = find_edits(self.ops, self.old, self.new, lambda: (self.old_sections, self.new_sections))
-        classify_edits(edits, self.ignore)
+        titles = None
+        if self.old_sections.headings and self.new_sections.headings:
+            old_title, new_title = self.old_sections.headings[0], self.new_sections.headings[0]
+            if match_key(old_title.title) == match_key(new_title.title):
+                titles = (old_title.offset, new_title.offset, match_key(old_title.title))
+        classify_edits(edits, self.ignore, titles)
         return edits
 
     @cached_property

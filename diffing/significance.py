@@ -3,7 +3,8 @@
 - ``cosmetic`` (recorded, never alerted): every edit is punctuation, case or formatting only; or
   link query strings / ids only; or a date-only edit on a dateline ("Last updated: March 3, 2026",
   "Effective date", "© 2025", a short line that is only a date); or a short copyright notice that
-  appears, vanishes or changes (a page footer's "Meta © 2026"); or the texts are equal once the
+  appears, vanishes or changes (a page footer's "Meta © 2026"); or copies of the document's title
+  appear or vanish above it (a site bar or breadcrumb); or the texts are equal once the
   document's ``ignore`` regexes are removed.
 - ``minor``: wording changed, no finding.
 - ``material``: at least one finding.
@@ -27,6 +28,7 @@ LINKS_ONLY = "link ids or query strings only"
 DATE_ONLY = "date-only edit"
 IGNORED_ONLY = "ignored pattern only"
 COPYRIGHT_ONLY = "copyright notice only"
+PREAMBLE_ONLY = "the title repeated above itself"
 _COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b", re.I)
 COPYRIGHT_LINE_WORDS = 8
 
@@ -64,9 +66,30 @@ def _copyright_lines_only(text: str) -> bool:
     return all(_COPYRIGHT.search(line) and len(match_key(line).split()) <= COPYRIGHT_LINE_WORDS for line in lines)
 
 
-def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = ()) -> str | None:
-    """Why this edit does not matter, or None when it changes the wording."""
+def _title_copies_only(lines: str, start: int, title_at: int, title: str) -> bool:
+    """Every whole line above the title (lines starts at offset start) is empty or the title again."""
+    offset = start
+    for line in lines.split("\n"):
+        if offset >= title_at:
+            break
+        if match_key(line) not in ("", title):
+            return False
+        offset += len(line) + 1
+    return True
+
+
+def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = (), titles: tuple[int, int, str] | None = None) -> str | None:
+    """Why this edit does not matter, or None when it changes the wording.
+
+    ``titles``: offsets of the first heading in the old and the new text, and its match key. A
+    site bar or breadcrumb repeating that title above it, appearing or vanishing, is not the document.
+    """
     old, new = edit.old, edit.new
+    if (titles and all(edit.old_start + a <= titles[0] for a, _ in edit.deleted)
+            and all(edit.new_start + a <= titles[1] for a, _ in edit.inserted)
+            and _title_copies_only(old, edit.old_start, titles[0], titles[2])
+            and _title_copies_only(new, edit.new_start, titles[1], titles[2])):
+        return PREAMBLE_ONLY
     if ignore and match_key(apply_ignore(old, ignore)) == match_key(apply_ignore(new, ignore)):
         return IGNORED_ONLY
     if match_key(old) == match_key(new):
@@ -74,8 +97,8 @@ def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = ()) -> str | None
     old, new = strip_volatile(old), strip_volatile(new)
     if match_key(old) == match_key(new):
         return LINKS_ONLY
-    if _copyright_lines_only(old) and _copyright_lines_only(new):
-        return COPYRIGHT_ONLY  # a footer's "© 2026 Example" appearing, vanishing or changing
+    if _copyright_lines_only(edit.deleted_text("\n")) and _copyright_lines_only(edit.inserted_text("\n")):
+        return COPYRIGHT_ONLY  # a footer's "© 2026 Example" appearing or vanishing
     if _is_dateline(old, new):
         old_key, new_key = match_key(strip_dates(old)), match_key(strip_dates(new))
         if old_key == new_key:
@@ -87,10 +110,10 @@ def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = ()) -> str | None
     return None
 
 
-def classify_edits(edits: Sequence[Edit], ignore: Sequence[re.Pattern] = ()) -> None:
+def classify_edits(edits: Sequence[Edit], ignore: Sequence[re.Pattern] = (), titles: tuple[int, int, str] | None = None) -> None:
     """Set ``edit.cosmetic`` on every edit."""
     for edit in edits:
-        edit.cosmetic = cosmetic_reason(edit, ignore)
+        edit.cosmetic = cosmetic_reason(edit, ignore, titles)
 
 
 def cosmetic_summary(edits: Sequence[Edit]) -> str:

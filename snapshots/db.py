@@ -6,11 +6,12 @@ directory and an older one both just work. Storage errors are not caught here: t
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,19 +52,52 @@ def alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (no-op when it is there already)."""
+    """Bring the schema to the newest revision (no-op when it is there already).
+
+    Several processes may open a fresh database at once (cron, the daemon, workers): the upgrade
+    runs under a lock — a PostgreSQL advisory lock, or a lock file next to a SQLite database — and
+    the revision is read again once the lock is held.
+    """
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     cfg = alembic_config(engine)
     head = ScriptDirectory.from_config(cfg).get_current_head()
+
+    def current(conn) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
     with engine.connect() as conn:
-        if MigrationContext.configure(conn).get_current_revision() == head:
+        if current(conn) == head:
             return
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with _migration_lock(engine):
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            if current(conn) == head:
+                return
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+
+MIGRATION_LOCK_KEY = 0x636C6175  # "clau"
+
+
+@contextmanager
+def _migration_lock(engine: Engine):
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or os.name != "posix":
+        yield
+        return
+    import fcntl
+
+    with open(f"{path}.migrate.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Database:

@@ -1,4 +1,10 @@
-"""Real HTML histories replayed through `clausewatch check`: real changes reported, page churn not."""
+"""Real HTML histories replayed through `clausewatch check`: real changes reported, page churn not.
+
+Targets (the issue's): with the archive's rules, churn reported <= 2% and changes reported >= 95%;
+generic extraction (no rules; churn of shared pages not scored), churn <= 5% and changes >= 90%.
+A change transition "held as an anomaly" (an error page served instead of the document) is shown
+to the analyst as an anomaly, not as a change: it counts as not reported here.
+"""
 
 from __future__ import annotations
 

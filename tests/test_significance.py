@@ -96,3 +96,21 @@ def test_date_edit_together_with_a_real_change_is_reported():
 def test_precomputed_ops_give_the_same_assessment():
     new = DOC.replace("30 days", "90 days")
     assert run(new, ops=word_diff(DOC, new)) == run(new)
+
+
+def test_a_copyright_footer_line_vanishing_is_cosmetic():
+    old = DOC + "\nMeta © 2026\n"
+    result = assess(old, DOC, criteria=(), document_label="P")
+    assert result.significance == "cosmetic" and not result.reported
+
+
+def test_a_sentence_after_a_copyright_line_is_not_cosmetic():
+    old = DOC + "\n© 2026 Example\n"
+    new = DOC + "\n© 2026 Example. We may sell your data to partners.\n"
+    assert assess(old, new, criteria=(), document_label="P").reported
+
+
+def test_the_title_repeated_above_itself_is_cosmetic_but_another_line_is_not():
+    titled = "# Privacy & Terms\n\nWe keep data for 30 days.\n"
+    assert assess("Privacy & Terms\n\n" + titled, titled, criteria=(), document_label="P").significance == "cosmetic"
+    assert assess("EU privacy policy\n\n" + titled, titled, criteria=(), document_label="P").reported

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from crawler.cli.browse import STATUSES
 from crawler.cli.context import UsageError, emit_json, table
+from crawler.cli.operate import exclusive
 from snapshots.models import Anomaly, Assessment, Change, Document, Version, utcnow
 from snapshots.store import get_text
 
@@ -145,6 +146,7 @@ def run_accept(args, ctx) -> int:
     return 0
 
 
+@exclusive("reextract")
 def run_reextract(args, ctx) -> int:
     from crawler.reextract import reextract
 
@@ -152,7 +154,7 @@ def run_reextract(args, ctx) -> int:
     for pid in args.profile:
         if pid not in ctx.catalog.profiles:
             raise UsageError(f"no valid profile {pid!r}")
-    summary = reextract(ctx.settings, ctx.db, ctx.catalog, args.profile)
+    summary = reextract(ctx.settings, ctx.db, ctx.catalog, args.profile, run_id=ctx.run_id)
     if args.json:
         emit_json(summary)
     else:
