@@ -121,7 +121,7 @@ def analyse(job: Job) -> Analysis:
         texts.append(extraction.text)
         formats.append(extraction.format)
     out.text = "\n\n".join(texts)
-    out.key = comparison_key(out.text)
+    out.key = comparison_key(out.text, normalised=True)
     out.words = len(out.text.split())
     out.format = "+".join(dict.fromkeys(formats))
     out.changed = out.key != job.previous_key

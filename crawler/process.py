@@ -23,8 +23,11 @@ from crawler.runs import Plan
 from diffing.assess import CriterionRef
 from snapshots.extract import EXTRACTOR_VERSION
 from snapshots.db import Database, open_database
-from snapshots.models import Assessment, Change, Document, Fetch, Finding, Run, Snapshot, Version, utcnow
+from snapshots.models import Anomaly, Assessment, Change, Document, Fetch, Finding, Run, Snapshot, Version, utcnow
 from snapshots.store import get_blob, get_text, put_blobs, sha256
+
+
+TRIAGE_CHUNK = 200  # documents settled per transaction
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Processor:
         self.settings, self.db, self.catalog, self.run_id = settings, db, catalog, run_id
         self.summary = RunSummary(run_id)
         self.workers = settings.processes or os.cpu_count() or 1
+        self.open_anomalies: set[int] = set()
 
     # -- building jobs -------------------------------------------------------------------
     def job_for(self, session, doc: Document, snaps: dict[str, Snapshot], rebaseline=False) -> Job | None:
@@ -114,12 +118,13 @@ class Processor:
     def stale_documents(self, session, keys) -> list[int]:
         """Documents whose current version was extracted with other rules or another extractor."""
         out = []
-        for doc in session.scalars(select(Document).where(Document.key.in_(list(keys)),
-                                                          Document.current_version_id.is_not(None))):
-            sources = self.catalog.citations(doc.key)
-            version = session.get(Version, doc.current_version_id)
-            if sources and (version.rules != sources[0].rules.to_json() or version.extractor_version != EXTRACTOR_VERSION):
-                out.append(doc.id)
+        rows = session.execute(select(Document.id, Document.key, Version.rules, Version.extractor_version)
+                               .join(Version, Version.id == Document.current_version_id)
+                               .where(Document.key.in_(list(keys))))
+        for doc_id, key, rules, extractor in rows:
+            sources = self.catalog.citations(key)
+            if sources and (rules != sources[0].rules.to_json() or extractor != EXTRACTOR_VERSION):
+                out.append(doc_id)
         return out
 
     def rebaseline(self, doc_ids) -> dict:
@@ -175,31 +180,16 @@ class Processor:
             run = session.get(Run, self.run_id)
             s.started_at = run.started_at.isoformat() + "Z" if run else ""
             fetches = latest_fetches(session, self.run_id)
-            docs = {d.key: d for d in session.scalars(select(Document).where(Document.key.in_(list(plan.documents))))}
-            for key, urls in plan.documents.items():
-                doc = docs[key]
-                doc_fetches = [fetches.get(u) for u in urls]
-                doc.last_fetch_at = utcnow()
-                failed = [(u, f) for u, f in zip(urls, doc_fetches) if f is None or f.outcome == "failed"]
-                if failed:
-                    url, f = failed[0]
-                    reason = f.reason if f is not None else "not fetched (the crawl ended before this page)"
-                    self._failed(session, doc, url, reason, f.status if f is not None else None)
-                    continue
-                snaps = latest_snapshots(session, urls)
-                moved = anomalies.moved(session, doc_fetches)
-                if moved:
-                    anomalies.open_(session, doc, moved[0], "moved", moved[1], self.run_id)
-                    self._failed(session, doc, moved[0], moved[1], None, anomaly_done=True)
-                    continue
-                pending = any(not snaps[u].processed for u in urls if u in snaps)
-                if len(snaps) < len(urls):
-                    self._failed(session, doc, urls[0], "no stored snapshot for every page", None)
-                    continue
-                if not pending and doc.current_version_id is not None and not doc.accept_next and not doc.pending:
-                    self._settled(session, doc, "unchanged")
-                    continue
-                todo.append((doc.id, {u: snaps[u].id for u in urls}))
+            snapshots = latest_snapshots(session, {u for urls in plan.documents.values() for u in urls})
+            self.open_anomalies = set(session.scalars(select(Anomaly.document_id).where(Anomaly.open.is_(True))))
+        keys = list(plan.documents)
+        for chunk in range(0, len(keys), TRIAGE_CHUNK):  # short transactions: the lease heartbeat writes too
+            with self.db.session() as session:
+                docs = session.scalars(select(Document).where(Document.key.in_(keys[chunk:chunk + TRIAGE_CHUNK])))
+                for doc in docs:
+                    job = self.triage(session, doc, plan.documents[doc.key], fetches, snapshots)
+                    if job:
+                        todo.append(job)
 
         def jobs():
             for doc_id, snap_ids in todo:
@@ -224,6 +214,31 @@ class Processor:
                 s.finished_at = run.finished_at.isoformat() + "Z"
         return s
 
+    def triage(self, session, doc: Document, urls: list[str], fetches: dict, snapshots: dict):
+        """Settle a document that needs no analysis; else return (document id, {url: snapshot id})."""
+        doc_fetches = [fetches.get(u) for u in urls]
+        doc.last_fetch_at = utcnow()
+        failed = [(u, f) for u, f in zip(urls, doc_fetches) if f is None or f.outcome == "failed"]
+        if failed:
+            url, f = failed[0]
+            reason = f.reason if f is not None else "not fetched (the crawl ended before this page)"
+            self._failed(session, doc, url, reason, f.status if f is not None else None)
+            return None
+        moved = anomalies.moved(session, doc_fetches)
+        if moved:
+            anomalies.open_(session, doc, moved[0], "moved", moved[1], self.run_id)
+            self._failed(session, doc, moved[0], moved[1], None, anomaly_done=True)
+            return None
+        snaps = {u: snapshots[u] for u in urls if u in snapshots}
+        if len(snaps) < len(urls):
+            self._failed(session, doc, urls[0], "no stored snapshot for every page", None)
+            return None
+        pending = any(not snap.processed for snap in snaps.values())
+        if not pending and doc.current_version_id is not None and not doc.accept_next and not doc.pending:
+            self._settled(session, doc, "unchanged", pending_fetches=any(f.outcome == "pending" for f in doc_fetches))
+            return None
+        return doc.id, {u: snaps[u].id for u in urls}
+
     def _failed(self, session, doc: Document, url: str, reason: str, status, anomaly_done=False) -> None:
         self.summary.failed += 1
         self.summary.errors.append({"url": url, "reason": reason})
@@ -236,16 +251,26 @@ class Processor:
         else:
             self.summary.anomalies += 1
 
-    def _settled(self, session, doc: Document, outcome: str, snapshot_ids=()) -> None:
+    def _settled(self, session, doc: Document, outcome: str, snapshot_ids=(), pending_fetches=True) -> None:
         """The document was fetched and read fine: count it, reset failures, close anomalies."""
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
         doc.consecutive_failures = 0
         doc.last_outcome = outcome
-        anomalies.close_all(session, doc)
+        if doc.id in self.open_anomalies:
+            anomalies.close_all(session, doc)
+            self.open_anomalies.discard(doc.id)
         if snapshot_ids:
-            session.execute(update(Snapshot).where(Snapshot.id.in_(list(snapshot_ids))).values(processed=True))
+            session.execute(update(Snapshot).where(Snapshot.id.in_(list(snapshot_ids))).values(processed=True)
+                            .execution_options(synchronize_session=False))
+        if pending_fetches:
+            self._fetch_outcome(session, doc, outcome)
+
+    def _fetch_outcome(self, session, doc: Document, outcome: str, reason: str | None = None) -> None:
+        """Turn this run's `pending` fetch records of the document into their final outcome."""
+        values = {"outcome": outcome} if reason is None else {"outcome": outcome, "reason": reason}
         session.execute(update(Fetch).where(Fetch.run_id == self.run_id, Fetch.url.in_(doc.urls),
-                                            Fetch.outcome == "pending").values(outcome=outcome))
+                                            Fetch.outcome == "pending").values(**values)
+                        .execution_options(synchronize_session=False))
 
     # -- writing one analysis ------------------------------------------------------------
     def record(self, a: Analysis, snapshot_ids: list[int]) -> None:
@@ -253,9 +278,7 @@ class Processor:
             doc = session.get(Document, a.document_id)
             if a.problem_kind:
                 url = a.problem_url or doc.urls[0]  # snapshots stay unprocessed: the next check looks again
-                session.execute(update(Fetch).where(Fetch.run_id == self.run_id, Fetch.url.in_(doc.urls),
-                                                    Fetch.outcome == "pending")
-                                .values(outcome="failed", reason=a.problem))
+                self._fetch_outcome(session, doc, "failed", a.problem)
                 if a.problem_kind in ("blocked", "suspicious"):
                     anomalies.open_(session, doc, url, a.problem_kind, a.problem, self.run_id)
                     self._failed(session, doc, url, a.problem, None, anomaly_done=True)

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -379,7 +380,15 @@ class Catalog:
         return out
 
     def citations(self, key: str) -> list[Source]:
-        return [s for s in self.sources() if s.key == key]
+        """The sources citing a document, in profile order (the first one's rules apply)."""
+        return self._by_key.get(key, [])
+
+    @cached_property
+    def _by_key(self) -> dict[str, list[Source]]:
+        index: dict[str, list[Source]] = {}
+        for src in self.sources():
+            index.setdefault(src.key, []).append(src)
+        return index
 
     def find_source(self, ref: str) -> Source:
         pid, _, sid = ref.partition("/")

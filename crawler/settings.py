@@ -21,6 +21,7 @@ def scrapy_settings(cw: Settings) -> dict:
         "DOWNLOAD_WARNSIZE": 0,
         "CONCURRENT_REQUESTS": cw.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": cw.per_host_concurrency,
+        "CONCURRENT_ITEMS": 1,  # one item per response: Scrapy would start 100 tasks per response
         "AUTOTHROTTLE_ENABLED": cw.autothrottle,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": max(1.0, cw.per_host_concurrency / 2),
         "RETRY_ENABLED": True,

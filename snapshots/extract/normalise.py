@@ -60,7 +60,9 @@ def normalise_text(text: str) -> str:
     return text + "\n" if text else ""
 
 
-def comparison_key(text: str) -> str:
-    """sha256 hex digest of the normalised text with all whitespace runs collapsed to one space."""
-    collapsed = " ".join(normalise_text(text).split())
+def comparison_key(text: str, normalised: bool = False) -> str:
+    """sha256 hex digest of the normalised text with all whitespace runs collapsed to one space.
+
+    `normalised=True` skips normalising again a text that `extract()` already produced."""
+    collapsed = " ".join((text if normalised else normalise_text(text)).split())
     return hashlib.sha256(collapsed.encode("utf-8")).hexdigest()
