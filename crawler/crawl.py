@@ -23,12 +23,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def fetch(settings: Settings, plan: Plan, log_level: str = "ERROR") -> None:
+def fetch(settings: Settings, plan: Plan, log_level: str = "ERROR", progress: bool = False) -> None:
     """Fetch every page of `plan`; the snapshot pipeline stores what comes back."""
     from spiders.documents import DocumentsSpider
 
     timeouts = [page.render_timeout for page in plan.pages if page.render]
-    crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None), plan=plan)
+    crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None),
+          overrides={"CLAUSEWATCH_PROGRESS": progress}, plan=plan)
 
 
 def crawl(settings: Settings, spidercls, *, log_level: str = "ERROR", render_timeout: float | None = None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 from crawler.config import Settings
 from snapshots.db import open_database
 from snapshots.extract import sniff_format
@@ -9,14 +12,18 @@ from snapshots.store import FetchResult, SnapshotWriter, last_snapshots
 
 
 class SnapshotPipeline:
-    def __init__(self, crawler, database_url: str):
+    def __init__(self, crawler, database_url: str, progress: bool = False):
         self.crawler = crawler
         self.database_url = database_url
         self.writer: SnapshotWriter | None = None
+        self.progress = progress  # a line on stderr for people, updated every second
+        self.total = self.done = 0
+        self.shown_at = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, Settings.from_json(crawler.settings.getdict("CLAUSEWATCH")).database)
+        return cls(crawler, Settings.from_json(crawler.settings.getdict("CLAUSEWATCH")).database,
+                   crawler.settings.getbool("CLAUSEWATCH_PROGRESS"))
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
@@ -24,6 +31,7 @@ class SnapshotPipeline:
         with db.session() as s:
             known = last_snapshots(s, [p.url for p in spider.plan.pages])
         self.writer = SnapshotWriter(db, known=known)
+        self.total = len(spider.plan.pages)
 
     def process_item(self, item: FetchResult, spider=None):
         if item.body is not None and not item.failure:
@@ -32,7 +40,16 @@ class SnapshotPipeline:
                 item.failure = f"not a document: binary or unknown content served as {content_type or 'no content type'}"
                 item.body = None
         item.outcome = self.writer.add(item)
+        self.done += 1
+        if self.progress and (time.monotonic() - self.shown_at > 1 or self.done == self.total):
+            self.shown_at = time.monotonic()
+            counts = self.writer.outcomes
+            sys.stderr.write(f"\r  fetched {self.done}/{self.total} pages: {counts['pending']} with new content, "
+                             f"{counts['unchanged']} unchanged, {counts['failed']} failed ")
+            sys.stderr.flush()
         return item
 
     def close_spider(self, spider=None):
         self.writer.flush()
+        if self.progress and self.done:
+            sys.stderr.write("\n")

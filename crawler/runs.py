@@ -13,7 +13,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from crawler.profiles import Catalog, Source
 from snapshots.models import Assessment, Citation, Document, Run, utcnow
@@ -97,6 +97,3 @@ def orphaned_documents(session) -> list[Document]:
     cited = select(Citation.document_id)
     return list(session.scalars(select(Document).where(Document.id.not_in(cited)).order_by(Document.key)))
 
-
-def forget_citations(session, profile: str) -> None:
-    session.execute(delete(Citation).where(Citation.profile == profile))

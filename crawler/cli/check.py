@@ -46,9 +46,11 @@ def run_check(args, ctx) -> int:
         fetch = distributed_fetch(args, ctx)
     plan = prepare_run(ctx.db, catalog, selected, run_id=ctx.run_id)
     if not args.json:
-        print(f"Checking {len(plan.documents)} documents ({len(plan.pages)} pages) for "
-              f"{len({s.profile for s in selected})} profiles, run {plan.run_id} …", file=sys.stderr)
-    fetch(ctx.settings, plan, log_level="INFO" if args.verbose else "ERROR")
+        profiles = len({s.profile for s in selected})
+        print(f"Checking {len(plan.documents)} documents ({len(plan.pages)} pages) for {profiles} "
+              f"profile{'s' if profiles != 1 else ''}, run {plan.run_id} …", file=sys.stderr)
+    fetch(ctx.settings, plan, log_level="INFO" if args.verbose else "ERROR",
+          progress=not args.json and sys.stderr.isatty())  # people at a terminal see the fetch progress
     stopped = crawl_was_stopped()  # SIGTERM/SIGINT during the crawl: Scrapy stopped it gracefully
     terminate_as_interrupt()  # Scrapy's handlers are done; ours again for the process stage
     if stopped and (code := finish_stopped_run(args, ctx, plan)) is not None:

@@ -69,7 +69,7 @@ def distributed_fetch(args, ctx):
             print(f"  {progress.fetched}/{progress.total} pages fetched, {progress.queued} waiting for a worker",
                   file=sys.stderr)
 
-    def fetch(settings, plan, log_level="ERROR"):
+    def fetch(settings, plan, log_level="ERROR", progress=False):
         if not args.json:
             print(f"Queued on {args.queue!r}; waiting up to {duration(timeout)} for workers …", file=sys.stderr)
         fetch_through_workers(coordinator, plan, timeout, report)
