@@ -11,7 +11,10 @@ Prints:
    added, a paragraph inserted), diffed once and assessed for 3 profiles of 4 criteria each
    (watch terms and evidence quotes taken from the document). Times: the diff, the first profile
    (edits, cosmetic classification, vocabulary: once per change) and each further profile.
-3. the diff on 200 KB rewrites (two unrelated corpus documents, and a real large rewrite).
+3. the diff on 200 KB rewrites (two unrelated corpus documents, and a real large rewrite);
+4. the HTML histories replayed through the real `clausewatch check` from 127.0.0.1, with the
+   archive's rules and with generic extraction (as ``tests/test_corpus_replay.py``; ``--no-replay``
+   skips it: it takes a few minutes).
 """
 
 from __future__ import annotations
@@ -169,18 +172,42 @@ def rewrites(root: Path, manifest: dict) -> None:
     print(f"diff of unrelated ~200 KB documents (worst-case rewrites): {percentiles(times)}")
 
 
+def replay(corpus: Path) -> None:
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import Home, Site
+    from corpus_replay import replay as run_replay
+
+    print("\nHTML histories replayed through clausewatch check (targets: rules churn <= 2%, changes >= 95%; "
+          "generic churn <= 5%, changes >= 90%)")
+    site = Site()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            tallies = run_replay(corpus, Home(Path(tmp)), site)
+    finally:
+        site.close()
+    for name, tally in tallies.items():
+        print("  " + tally.line(name))
+        for line in tally.misses + tally.unscored:
+            print("      " + line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = os.environ.get("CLAUSEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus"
     parser.add_argument("--corpus", type=Path, default=Path(default))
     parser.add_argument("--samples", type=int, default=60)
     parser.add_argument("--no-rates", action="store_true", help="skip the corpus rates (slow)")
+    parser.add_argument("--no-replay", action="store_true", help="skip the HTML replay through clausewatch check")
     args = parser.parse_args()
     manifest = json.loads((args.corpus / "manifest.json").read_text(encoding="utf-8"))
     if not args.no_rates:
         rates(args.corpus, manifest)
     speed(args.corpus, manifest, args.samples)
     rewrites(args.corpus, manifest)
+    if not args.no_replay:
+        replay(args.corpus)
 
 
 if __name__ == "__main__":
