@@ -31,25 +31,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from diffing.assess import CriterionRef, assess  # noqa: E402
 from diffing.diff import word_diff  # noqa: E402
 from diffing.textkey import match_key, strip_dates  # noqa: E402
+from test_corpus_classification import labelled_pairs  # noqa: E402
 
 NOISE = ("whitespace_only", "ids_or_query_strings_only")
 TARGET_BYTES = 100_000
-
-
-def pairs(root: Path, manifest: dict):
-    for document in manifest["documents"]:
-        versions = document["versions"]
-        for previous, version in zip(versions, versions[1:]):
-            if not version.get("prev_in_dataset", True):
-                continue
-            if any(flag in version["noise_heuristic"] for flag in NOISE):
-                yield "noise", previous, version
-            elif version["kind"] == "change" and not version["noise_heuristic"] and not version["declaration_commits_since_prev"]:
-                yield "change", previous, version
 
 
 def rates(root: Path, manifest: dict) -> None:
@@ -57,7 +47,7 @@ def rates(root: Path, manifest: dict) -> None:
 
     counts = {"change": [0, 0, 0], "noise": [0, 0, 0]}  # total, reported, confirmed cosmetic
     wrong = []
-    for label, previous, version in pairs(root, manifest):
+    for label, previous, version in labelled_pairs(root):
         old_raw = (root / previous["path"]).read_text(encoding="utf-8")
         new_raw = (root / version["path"]).read_text(encoding="utf-8")
         counts[label][0] += 1
@@ -175,7 +165,6 @@ def rewrites(root: Path, manifest: dict) -> None:
 def replay(corpus: Path) -> None:
     import tempfile
 
-    sys.path.insert(0, str(ROOT / "tests"))
     from conftest import Home, Site
     from corpus_replay import replay as run_replay
 

@@ -29,7 +29,8 @@ DATE_ONLY = "date-only edit"
 IGNORED_ONLY = "ignored pattern only"
 COPYRIGHT_ONLY = "copyright notice only"
 PREAMBLE_ONLY = "the title repeated above itself"
-_COPYRIGHT = re.compile(r"©|\(c\)|\bcopyright\b", re.I)
+# a notice, with its year: "Meta © 2026", "Copyright 2025-2026 Example" (not "DMCA copyright policy")
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b).{0,40}\b(?:19|20)\d\d\b|\b(?:19|20)\d\d\b.{0,40}(?:©|\(c\))", re.I)
 COPYRIGHT_LINE_WORDS = 8
 
 DATELINE_RE = re.compile(

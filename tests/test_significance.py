@@ -114,3 +114,8 @@ def test_the_title_repeated_above_itself_is_cosmetic_but_another_line_is_not():
     titled = "# Privacy & Terms\n\nWe keep data for 30 days.\n"
     assert assess("Privacy & Terms\n\n" + titled, titled, criteria=(), document_label="P").significance == "cosmetic"
     assert assess("EU privacy policy\n\n" + titled, titled, criteria=(), document_label="P").reported
+
+
+def test_a_link_about_copyright_is_not_a_copyright_notice():
+    new = DOC + "\n- DMCA copyright policy\n"
+    assert assess(DOC, new, criteria=(), document_label="P").reported

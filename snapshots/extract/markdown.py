@@ -73,6 +73,11 @@ class _Renderer:
     def blocks(self, el, out: list[str]) -> None:
         """Render the children of ``el`` as blocks appended to ``out``."""
         buf: list[str] = []
+        self.children(el, out, buf)
+        self.flush(buf, out)
+
+    def children(self, el, out: list[str], buf: list[str]) -> None:
+        """Render the text and children of ``el`` into the current paragraph ``buf``."""
         if el.text:
             buf.append(el.text)
         self.depth += 1
@@ -83,7 +88,6 @@ class _Renderer:
                     buf.append(child.tail)
         finally:
             self.depth -= 1
-        self.flush(buf, out)
 
     @staticmethod
     def flush(buf: list[str], out: list[str]) -> None:
@@ -115,16 +119,7 @@ class _Renderer:
             if inline is not None and inline(self, el, buf):
                 return
             # inline or unknown element: transparent, its blocks (if any) split the paragraph
-            if el.text:
-                buf.append(el.text)
-            self.depth += 1
-            try:
-                for child in el:
-                    self.node(child, out, buf)
-                    if child.tail:
-                        buf.append(child.tail)
-            finally:
-                self.depth -= 1
+            self.children(el, out, buf)
             return
         self.flush(buf, out)
         handler(self, el, out)
