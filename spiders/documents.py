@@ -12,7 +12,7 @@ from crawler.config import Settings
 from crawler.profiles import load_catalog
 from crawler.runs import Plan, prepare_run
 from snapshots.db import open_database
-from spiders.fetching import HANDLED_STATUSES, FetchesPages, render_meta  # noqa: F401 - re-exported
+from spiders.fetching import FetchesPages
 
 
 class DocumentsSpider(FetchesPages, scrapy.Spider):

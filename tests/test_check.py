@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 from conftest import Route
 from sqlalchemy import func, select
@@ -90,3 +91,12 @@ def test_gzip_body_over_the_size_limit_after_decompression_fails(home, site):
     result = home.json("check", code=3)
     assert result["failed"] == 1
     assert "too large" in result["errors"][0]["reason"]
+
+
+def test_an_invalid_profile_is_reported_and_skipped_while_the_others_run(home, site):
+    url = site.serve("/privacy", POLICY)
+    home.simple_profile("acme", {"privacy": url})
+    home.profile("broken", 'name = "Broken"\n[sources.x]\nurl = "ftp://example.com/x"\n')
+    proc = home.run("check", "--json", check_code=2)
+    assert json.loads(proc.stdout)["new"] == 1
+    assert "broken.toml: sources.x.url" in proc.stderr and "http(s)" in proc.stderr
