@@ -8,6 +8,7 @@ makes by itself (scripts, XHR, redirects) obey the same destination policy as Sc
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
@@ -41,8 +42,25 @@ def crawl(settings: Settings, spidercls, *, log_level: str = "ERROR", render_tim
         values.update(render_settings(settings, render_timeout))
     values.update(overrides or {})
     process = CrawlerProcess(ScrapySettings(values))
-    process.crawl(spidercls, **spider_kwargs)
+    if log_level not in ("DEBUG", "INFO"):  # failures are recorded with their reasons: no tracebacks for them
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    crawler = process.create_crawler(spidercls)
+    process.crawl(crawler, **spider_kwargs)
     process.start()
+    error = crawler.stats.get_value(STORAGE_ERROR_STAT)
+    if error:
+        raise StorageError(f"the crawl stopped: the snapshot store failed: {error}")
+
+
+class StorageError(RuntimeError):
+    """Snapshots could not be stored: the crawl was stopped and the run must not look complete."""
+
+
+STORAGE_ERROR_STAT = "clausewatch/storage_error"
+# loggers of Scrapy's that report, with tracebacks, fetch failures clausewatch records itself
+QUIET_LOGGERS = ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt",
+                 "scrapy.core.scraper", "scrapy_playwright.handler")
 
 
 def render_settings(settings: Settings, timeout: float = 30.0) -> dict:

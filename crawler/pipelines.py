@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
+
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import Settings
 from snapshots.db import open_database
@@ -39,7 +42,12 @@ class SnapshotPipeline:
             if sniff_format(item.body, content_type) is None:
                 item.failure = f"not a document: binary or unknown content served as {content_type or 'no content type'}"
                 item.body = None
-        item.outcome = self.writer.add(item)
+        try:
+            item.outcome = self.writer.add(item)
+        except Exception:
+            self.storage_failed()
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage error"))
+            raise
         self.done += 1
         if self.progress and (time.monotonic() - self.shown_at > 1 or self.done == self.total):
             self.shown_at = time.monotonic()
@@ -49,7 +57,17 @@ class SnapshotPipeline:
             sys.stderr.flush()
         return item
 
+    def storage_failed(self) -> None:
+        """Storage errors stop the crawl and fail the command (crawler.crawl raises): nothing is lost quietly."""
+        from crawler.crawl import STORAGE_ERROR_STAT
+
+        self.crawler.stats.set_value(STORAGE_ERROR_STAT, traceback.format_exc())
+
     def close_spider(self, spider=None):
-        self.writer.flush()
+        try:
+            self.writer.flush()
+        except Exception:
+            self.storage_failed()
+            raise
         if self.progress and self.done:
             sys.stderr.write("\n")

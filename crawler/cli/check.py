@@ -47,8 +47,8 @@ def run_check(args, ctx) -> int:
     plan = prepare_run(ctx.db, catalog, selected, run_id=ctx.run_id)
     if not args.json:
         profiles = len({s.profile for s in selected})
-        print(f"Checking {len(plan.documents)} documents ({len(plan.pages)} pages) for {profiles} "
-              f"profile{'s' if profiles != 1 else ''}, run {plan.run_id} …", file=sys.stderr)
+        print(f"Checking {plural(len(plan.documents), 'document')} ({plural(len(plan.pages), 'page')}) for "
+              f"{plural(profiles, 'profile')}, run {plan.run_id} …", file=sys.stderr)
     fetch(ctx.settings, plan, log_level="INFO" if args.verbose else "ERROR",
           progress=not args.json and sys.stderr.isatty())  # people at a terminal see the fetch progress
     stopped = crawl_was_stopped()  # SIGTERM/SIGINT during the crawl: Scrapy stopped it gracefully
@@ -63,6 +63,10 @@ def run_check(args, ctx) -> int:
     if invalid:
         return 2
     return 3 if summary.failed else 0
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def finish_stopped_run(args, ctx, plan) -> int | None:
@@ -95,7 +99,7 @@ def finish_stopped_run(args, ctx, plan) -> int | None:
 def print_summary(ctx, summary) -> None:
     from crawler.cli.browse import change_rows
 
-    print(f"run {summary.run_id}: {summary.documents} documents — {summary.new} new, {summary.changed} changed, "
+    print(f"run {summary.run_id}: {plural(summary.documents, 'document')} — {summary.new} new, {summary.changed} changed, "
           f"{summary.unchanged} unchanged, {summary.failed} failed"
           + (f", {summary.anomalies} anomalies opened" if summary.anomalies else ""))
     if summary.changes:
