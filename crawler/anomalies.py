@@ -14,9 +14,6 @@ from sqlalchemy import select
 
 from snapshots.models import Anomaly, Document, Fetch, utcnow
 
-KINDS = ("gone", "moved", "blocked", "suspicious", "unreachable")
-
-
 def open_(session, doc: Document, url: str, kind: str, detail: str, run_id: str | None) -> bool:
     """Open an anomaly (or refresh the open one of that kind); True when a new one was opened."""
     current = session.scalar(select(Anomaly).where(Anomaly.document_id == doc.id, Anomaly.kind == kind,

@@ -92,8 +92,3 @@ def prepare_run(db, catalog: Catalog, sources: list[Source], kind: str = "check"
                   counts={"documents": len(documents)}))
     return Plan(run_id, documents, list(pages.values()))
 
-
-def orphaned_documents(session) -> list[Document]:
-    cited = select(Citation.document_id)
-    return list(session.scalars(select(Document).where(Document.id.not_in(cited)).order_by(Document.key)))
-

@@ -155,7 +155,6 @@ class Assessment(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewer: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    alerted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     change: Mapped[Change] = relationship(back_populates="assessments")
     findings: Mapped[list[Finding]] = relationship(cascade="all, delete-orphan", order_by="Finding.id")
 

@@ -38,12 +38,6 @@ def put_blobs(session, items: dict[str, bytes]) -> None:
     session.execute(insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
 
 
-def put_blob(session, data: bytes) -> str:
-    key = sha256(data)
-    put_blobs(session, {key: data})
-    return key
-
-
 def get_blob(session, key: str) -> bytes:
     data = session.get(Blob, key)
     if data is None:

@@ -57,3 +57,14 @@ def test_a_crash_between_blob_and_rows_leaves_only_an_orphan_blob(tmp_path, monk
         assert s.scalar(select(func.count()).select_from(Snapshot)) == 0
         assert s.scalar(select(func.count()).select_from(Fetch)) == 0
         assert s.scalar(select(func.count()).select_from(Blob)) >= 1
+
+
+def test_the_migrations_build_exactly_the_models_schema(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from snapshots.models import Base
+
+    db = open_database(database_url)
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

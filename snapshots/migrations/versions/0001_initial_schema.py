@@ -174,7 +174,6 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('reviewer', sa.String(length=200), nullable=True),
     sa.Column('reviewed_at', sa.DateTime(), nullable=True),
-    sa.Column('alerted_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['change_id'], ['changes.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('change_id', 'profile')
