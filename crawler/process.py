@@ -333,7 +333,8 @@ class Processor:
             change.assessments.append(row)
         session.flush()
         doc.last_change_at = utcnow()
-        self.summary.changes.append(change.id)
+        if kind != "rebaseline":  # a new baseline is not a change of the document
+            self.summary.changes.append(change.id)
         return "changed"
 
     @staticmethod
