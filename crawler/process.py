@@ -72,7 +72,7 @@ def latest_snapshots(session, urls) -> dict[str, Snapshot]:
 
 
 class Processor:
-    """Processes the documents of one run; `window` bounds the jobs (and bodies) held at once."""
+    """Processes the documents of one run; at most two jobs per worker (and their bodies) are held at once."""
 
     def __init__(self, settings: Settings, db: Database, catalog: Catalog, run_id: str):
         self.settings, self.db, self.catalog, self.run_id = settings, db, catalog, run_id
@@ -113,7 +113,6 @@ class Processor:
             for fut in pending:
                 apply(fut.result())
 
-    # -- the check run -------------------------------------------------------------------
     # -- rebaselines ---------------------------------------------------------------------
     def stale_documents(self, session, keys) -> list[int]:
         """Documents whose current version was extracted with other rules or another extractor."""
