@@ -17,11 +17,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from enum import StrEnum
 
 from diffing.edits import Edit
 from diffing.textkey import match_key, strip_dates, strip_volatile
 
-COSMETIC, MINOR, MATERIAL = "cosmetic", "minor", "material"
+
+class Significance(StrEnum):
+    """How much a change matters; ordered: cosmetic < minor < material."""
+
+    COSMETIC = "cosmetic"
+    MINOR = "minor"
+    MATERIAL = "material"
+
+    @property
+    def rank(self) -> int:
+        return ("cosmetic", "minor", "material").index(self.value)
+
+
+COSMETIC, MINOR, MATERIAL = Significance.COSMETIC, Significance.MINOR, Significance.MATERIAL
 
 FORMATTING_ONLY = "punctuation, case or formatting only"
 LINKS_ONLY = "link ids or query strings only"

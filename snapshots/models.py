@@ -9,10 +9,68 @@ Schema changes go through Alembic (`snapshots/migrations`).
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+from diffing.significance import Significance  # noqa: E402,F401 - re-exported: one vocabulary
+
+
+class Outcome(StrEnum):
+    """How one fetch of a document ended (urlwatch's four), plus `pending` while the process stage runs."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class RunKind(StrEnum):
+    CHECK = "check"
+    REEXTRACT = "reextract"
+    PRUNE = "prune"
+
+
+class VersionKind(StrEnum):
+    """Why a version was recorded; a Change carries the kind of its new version (never `first`)."""
+
+    FIRST = "first"
+    CHANGE = "change"
+    FLIP_BACK = "flip-back"
+    REBASELINE = "rebaseline"
+
+
+class AnomalyKind(StrEnum):
+    GONE = "gone"
+    MOVED = "moved"
+    BLOCKED = "blocked"
+    SUSPICIOUS = "suspicious"
+    UNREACHABLE = "unreachable"
+
+
+class ReviewStatus(StrEnum):
+    UNREVIEWED = "unreviewed"
+    NO_IMPACT = "no-impact"
+    PROFILE_UPDATED = "profile-updated"
+    FOLLOW_UP = "follow-up"
+
+
+class FindingKind(StrEnum):
+    EVIDENCE = "evidence"
+    WATCH = "watch"
+    VOCABULARY = "vocabulary"
+    STRUCTURE = "structure"
 
 
 def utcnow() -> dt.datetime:
