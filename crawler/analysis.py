@@ -61,6 +61,7 @@ class Job:
     vocabulary: dict = field(default_factory=dict)
     accept_shrink: bool = False
     rebaseline: bool = False  # re-extraction: no suspicion checks, assessments not needed
+    accept_key: str | None = None  # a guarded text seen before: if it is still the same, it becomes current
 
 
 @dataclass
@@ -74,6 +75,10 @@ class Analysis:
     problem_kind: str | None = None  # failed | blocked | suspicious
     problem: str | None = None
     problem_url: str | None = None
+    # a guard held the text back (shrink | error-page | script-shell); `key`/`words` describe the held text
+    guard: str | None = None
+    moved_to: str | None = None  # a redirect stub pointing here
+    previous_words: int = 0
     added_words: int = 0
     removed_words: int = 0
     assessments: list = field(default_factory=list)  # (Citing, diffing.assess.Assessment)
@@ -94,7 +99,7 @@ def error_marker(text: str) -> str | None:
 
 
 def analyse(job: Job) -> Analysis:
-    out = Analysis(job.document_id)
+    out = Analysis(job.document_id, previous_words=job.previous_words)
     texts, formats = [], []
     for page in job.pages:
         extraction = _extract(page, job.rules, out)
@@ -107,10 +112,15 @@ def analyse(job: Job) -> Analysis:
             out.problem = f"bot challenge or login wall (page marker {marker!r}); no version recorded"
             return out
         error = None if job.rebaseline or extraction.words >= 150 else error_marker(extraction.text)
-        if error:
-            out.problem_kind, out.problem_url = "suspicious", page.url
+        if error and not out.guard:
+            out.guard, out.problem_url = "error-page", page.url
             out.problem = f"an error page was served instead of the document ({error!r}); no version recorded"
-            return out
+        if extraction.problem_kind == "script-shell" and extraction.text.strip() and not job.rebaseline:
+            if not out.guard:
+                out.guard, out.problem_url, out.problem = "script-shell", page.url, extraction.problem
+            texts.append(extraction.text)
+            formats.append(extraction.format)
+            continue
         # a select list that half matches still yields the document's text: the diff shows what went
         # missing; only a select that matches nothing (or no text at all) holds the version back
         partial = extraction.problem_kind == "selector-matched-nothing" and extraction.text.strip()
@@ -125,15 +135,24 @@ def analyse(job: Job) -> Analysis:
     out.words = len(out.text.split())
     out.format = "+".join(dict.fromkeys(formats))
     out.changed = out.key != job.previous_key
+    accepted = job.accept_key is not None and out.key == job.accept_key  # the guarded text persisted
+    if out.guard and not accepted and (out.changed or job.previous_text is None):
+        out.problem_kind = "suspicious"
+        return out
+    out.guard = out.guard if accepted else None
     if not out.changed or job.previous_text is None:
+        out.problem = None if not out.guard else out.problem
         return out
     # a short page (a help article) legitimately loses half its words in one edit: report that as a change
-    if (not job.rebaseline and not job.accept_shrink and job.previous_words >= SHRINK_MIN_WORDS
-            and out.words < job.previous_words / 2):
-        out.problem_kind, out.problem_url = "suspicious", job.pages[0].url
+    if (not job.rebaseline and job.previous_words >= SHRINK_MIN_WORDS and out.words < job.previous_words / 2
+            and not out.guard):
+        out.guard = "shrink"
+        out.problem_url = job.pages[0].url
         out.problem = (f"the text shrank from {job.previous_words:,} to {out.words:,} words; no version recorded "
-                       f"(if the document really is shorter now: clausewatch accept)")
-        return out
+                       f"unless it stays so at the next check (or now: clausewatch accept)")
+        if not (job.accept_shrink or accepted):
+            out.problem_kind = "suspicious"
+            return out
     ops = word_diff(job.previous_text, out.text)
     out.added_words, out.removed_words = diff_stats(ops)
     if job.rebaseline:

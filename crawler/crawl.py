@@ -16,6 +16,8 @@ from scrapy.settings import Settings as ScrapySettings
 
 from crawler.config import Settings
 from crawler.destinations import DestinationRefused, check_destination
+from crawler.errors import LeaseLost, StorageError  # noqa: F401 - StorageError re-exported
+from snapshots.db import FENCE
 from crawler.runs import Plan
 from crawler.settings import scrapy_settings
 
@@ -48,13 +50,11 @@ def crawl(settings: Settings, spidercls, *, log_level: str = "ERROR", render_tim
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler, **spider_kwargs)
     process.start()
+    if FENCE.is_set():  # our lease was taken over while we fetched: we stopped writing
+        raise LeaseLost("the run lease was taken over by another run during the crawl; this run stopped writing")
     error = crawler.stats.get_value(STORAGE_ERROR_STAT)
     if error:
         raise StorageError(f"the crawl stopped: the snapshot store failed: {error}")
-
-
-class StorageError(RuntimeError):
-    """Snapshots could not be stored: the crawl was stopped and the run must not look complete."""
 
 
 STORAGE_ERROR_STAT = "clausewatch/storage_error"

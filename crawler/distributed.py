@@ -14,11 +14,9 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from crawler.runs import Page, Plan
 from snapshots.db import Database
-from snapshots.models import Fetch
+from snapshots.runs import fetched_urls
 from snapshots.store import FetchResult, SnapshotWriter
 
 DEFAULT_QUEUE = "clausewatch"
@@ -88,7 +86,7 @@ class Coordinator:
 
     def progress(self, plan: Plan) -> Progress:
         with self.db.session() as s:
-            done = set(s.scalars(select(Fetch.url).where(Fetch.run_id == plan.run_id).distinct()))
+            done = fetched_urls(s, plan.run_id)
         missing = [p.url for p in plan.pages if p.url not in done]
         return Progress(len(plan.pages), len(plan.pages) - len(missing), missing,
                         self.redis.llen(pages_key(self.queue)))

@@ -6,9 +6,11 @@ import sys
 import time
 import traceback
 
+from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import Settings
+from crawler.errors import LeaseLost
 from snapshots.db import open_database
 from snapshots.extract import sniff_format
 from snapshots.store import FetchResult, SnapshotWriter, last_snapshots
@@ -44,6 +46,10 @@ class SnapshotPipeline:
                 item.body = None
         try:
             item.outcome = self.writer.add(item)
+        except LeaseLost:  # another run holds the lease now: stop quietly, write nothing more
+            self.writer.pending.clear()
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="lease lost"))
+            raise DropItem("the run lease was taken over") from None
         except Exception:
             self.storage_failed()
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage error"))
@@ -66,6 +72,8 @@ class SnapshotPipeline:
     def close_spider(self, spider=None):
         try:
             self.writer.flush()
+        except LeaseLost:
+            self.writer.pending.clear()
         except Exception:
             self.storage_failed()
             raise

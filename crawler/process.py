@@ -1,33 +1,37 @@
 """The process stage: after a crawl, turn new snapshots into versions, changes and findings.
 
-Plain Python (no Scrapy). Per document of the run: fetch failures become anomalies; documents whose
-newest snapshots are all processed are unchanged; the rest are analysed (crawler.analysis) in a
-process pool over both cores, a bounded number at a time so memory stays flat, and the results are
-written here, in the parent, in small transactions.
+Plain Python (no Scrapy, no SQL): it decides, the archive records (snapshots.recorder,
+snapshots.anomalies, snapshots.runs). Per document of the run: fetch failures become anomalies;
+documents whose newest snapshots are all processed are unchanged; the rest are analysed
+(crawler.analysis) in a process pool over both cores, a bounded number at a time so memory stays
+flat, and the results are recorded here, in the parent, one short transaction per document. What
+happened is told as events to the archive's listeners (progress, logs, the alert outbox).
+
+Guards never hold a document forever: a text held back as suspicious (a big shrink, an error page
+served with 200, a script shell) that is still the same at the next check (or after `confirm`
+checks) becomes the current version, recorded as a material change with a finding saying so.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
-
-from crawler import anomalies
 from crawler.analysis import Analysis, Citing, Job, Page, analyse
 from crawler.config import Settings
 from crawler.profiles import Catalog, Profile, Source, load_catalog
 from crawler.runs import Plan
 from diffing.assess import CriterionRef
+from snapshots import anomalies, documents, recorder, runs
+from snapshots.archive import Archive
 from snapshots.extract import EXTRACTOR_VERSION
-from snapshots.db import Database, open_database
-from snapshots.models import Anomaly, Assessment, Change, Document, Fetch, Finding, Run, Snapshot, Version, utcnow
-from snapshots.store import get_blob, get_text, put_blobs, sha256
-
+from snapshots.kinds import AnomalyKind, FindingKind, Outcome, Significance, VersionKind
 
 TRIAGE_CHUNK = 200  # documents settled per transaction
+GUARD_NAMES = {"shrink": "a big shrink", "error-page": "an error page", "script-shell": "a script shell"}
 
 
 @dataclass
@@ -42,13 +46,27 @@ class RunSummary:
     failed: int = 0
     changes: list[int] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
-    anomalies: int = 0
+    anomalies: int = 0  # opened by this run
+    pending_confirmation: int = 0  # documents whose new text waits for `confirm` checks
+
+    def count(self, outcome: Outcome) -> None:
+        self.outcomes[outcome] += 1
+
+    def __post_init__(self):
+        self.outcomes: Counter = Counter()
 
     def counts(self) -> dict:
-        return {k: getattr(self, k) for k in ("documents", "new", "changed", "unchanged", "failed", "anomalies")}
+        return {"documents": self.documents, **{str(o): self.outcomes[o] for o in
+                                                 (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.FAILED)},
+                "anomalies": self.anomalies}
 
     def to_json(self) -> dict:
-        return dict(self.__dict__)
+        self.sync()
+        return {k: v for k, v in self.__dict__.items() if k != "outcomes"}
+
+    def sync(self) -> None:
+        self.new, self.changed = self.outcomes[Outcome.NEW], self.outcomes[Outcome.CHANGED]
+        self.unchanged, self.failed = self.outcomes[Outcome.UNCHANGED], self.outcomes[Outcome.FAILED]
 
 
 def criteria_refs(profile: Profile, source: Source) -> list[CriterionRef]:
@@ -61,39 +79,40 @@ def citing_of(catalog: Catalog, key: str) -> list[Citing]:
     return [Citing(s.profile, s.id, s.label, criteria_refs(catalog.profiles[s.profile], s)) for s in catalog.citations(key)]
 
 
-def latest_fetches(session, run_id: str) -> dict[str, Fetch]:
-    rows = session.scalars(select(Fetch).where(Fetch.run_id == run_id).order_by(Fetch.id))
-    return {f.url: f for f in rows}
-
-
-def latest_snapshots(session, urls) -> dict[str, Snapshot]:
-    newest = (select(func.max(Snapshot.id)).where(Snapshot.url.in_(list(urls))).group_by(Snapshot.url))
-    return {s.url: s for s in session.scalars(select(Snapshot).where(Snapshot.id.in_(newest)))}
-
-
 class Processor:
     """Processes the documents of one run; at most two jobs per worker (and their bodies) are held at once."""
 
-    def __init__(self, settings: Settings, db: Database, catalog: Catalog, run_id: str):
-        self.settings, self.db, self.catalog, self.run_id = settings, db, catalog, run_id
+    def __init__(self, settings: Settings, archive: Archive, catalog: Catalog, run_id: str):
+        if not isinstance(archive, Archive):  # a bare Database: no listeners
+            archive = Archive(archive)
+        self.settings, self.archive, self.catalog, self.run_id = settings, archive, catalog, run_id
         self.summary = RunSummary(run_id)
         self.workers = settings.processes or os.cpu_count() or 1
         self.open_anomalies: set[int] = set()
 
     # -- building jobs -------------------------------------------------------------------
-    def job_for(self, session, doc: Document, snaps: dict[str, Snapshot], rebaseline=False) -> Job | None:
+    def job_for(self, session, doc: documents.DocumentState, snaps: dict, rebaseline=False) -> Job | None:
         sources = self.catalog.citations(doc.key)
         if not sources:
             return None
         first = sources[0]
-        pages = [Page(url, get_blob(session, snaps[url].sha256), snaps[url].content_type) for url in doc.urls]
+        pages = [Page(url, recorder.body(session, snaps[url]), snaps[url].content_type) for url in doc.urls]
+        pending = doc.pending or {}
         job = Job(doc.id, pages, first.rules, citing=citing_of(self.catalog, doc.key),
                   ignore=tuple(p for s in sources for p in s.ignore), vocabulary=self.settings.vocabulary,
-                  accept_shrink=doc.accept_next, rebaseline=rebaseline)
-        current = session.get(Version, doc.current_version_id) if doc.current_version_id else None
+                  accept_shrink=doc.accept_next, rebaseline=rebaseline,
+                  accept_key=pending.get("key") if pending.get("guard") and self._guard_due(doc) else None)
+        current = recorder.current_version(session, doc.current_version_id)
         if current is not None:
-            job.previous_text, job.previous_key, job.previous_words = get_text(session, current.text_sha256), current.key, current.words
+            job.previous_text, job.previous_key, job.previous_words = current.text, current.key, current.words
         return job
+
+    def _confirm(self, key: str) -> int:
+        return max((s.confirm for s in self.catalog.citations(key)), default=1)
+
+    def _guard_due(self, doc: documents.DocumentState) -> bool:
+        """The held text has been seen often enough: one more identical sighting makes it current."""
+        return (doc.pending or {}).get("count", 0) + 1 >= max(2, self._confirm(doc.key))
 
     def run_jobs(self, jobs, apply) -> None:
         """Analyse jobs (an iterator) in a pool, at most `2 * workers` in flight; `apply` each result."""
@@ -114,17 +133,14 @@ class Processor:
                 apply(fut.result())
 
     # -- rebaselines ---------------------------------------------------------------------
+    def _rules_of(self, key: str) -> dict:
+        sources = self.catalog.citations(key)
+        return sources[0].rules.to_json() if sources else {}
+
     def stale_documents(self, session, keys) -> list[int]:
         """Documents whose current version was extracted with other rules or another extractor."""
-        out = []
-        rows = session.execute(select(Document.id, Document.key, Version.rules, Version.extractor_version)
-                               .join(Version, Version.id == Document.current_version_id)
-                               .where(Document.key.in_(list(keys))))
-        for doc_id, key, rules, extractor in rows:
-            sources = self.catalog.citations(key)
-            if sources and (rules != sources[0].rules.to_json() or extractor != EXTRACTOR_VERSION):
-                out.append(doc_id)
-        return out
+        return [doc_id for doc_id, key, rules, extractor in recorder.versions_of_rules(session, keys)
+                if self.catalog.citations(key) and (rules != self._rules_of(key) or extractor != EXTRACTOR_VERSION)]
 
     def rebaseline(self, doc_ids) -> dict:
         """Re-extract the snapshots behind each current version with today's rules and extractor.
@@ -136,215 +152,220 @@ class Processor:
 
         def jobs():
             for doc_id in doc_ids:
-                with self.db.session() as session:
-                    doc = session.get(Document, doc_id)
-                    version = session.get(Version, doc.current_version_id)
-                    snaps = {x.url: x for x in session.scalars(select(Snapshot).where(Snapshot.id.in_(version.snapshot_ids)))}
+                with self.archive.reading() as session:
+                    doc = documents.state(session, doc_id)
+                    current = recorder.current_version(session, doc.current_version_id)
+                    snaps = recorder.snapshots_by_id(session, current.snapshot_ids)
                     job = self.job_for(session, doc, snaps, rebaseline=True) if not set(doc.urls) - set(snaps) else None
                 if job is not None:
                     yield job
 
         def apply(a: Analysis):
             summary["documents"] += 1
-            with self.db.session() as session:
-                doc = session.get(Document, a.document_id)
-                version = session.get(Version, doc.current_version_id)
+            with self.archive.transaction() as tx:
+                doc = documents.state(tx.session, a.document_id)
+                current = recorder.current_version(tx.session, doc.current_version_id)
                 if a.problem_kind:
                     summary["failed"] += 1
                     summary["errors"].append({"url": a.problem_url or doc.urls[0], "reason": a.problem})
                 elif not a.changed:
-                    version.rules, version.extractor_version = self._rules_of(doc), a.extractor_version
+                    recorder.keep_version(tx, current.id, self._rules_of(doc.key), a.extractor_version)
                     summary["unchanged"] += 1
                 else:
-                    self.write_version(session, doc, a, version.snapshot_ids, kind="rebaseline")
+                    recorder.write_version(tx, doc.id, self._record(a, doc.key), current.snapshot_ids,
+                                           VersionKind.REBASELINE, self.run_id)
                     summary["rebaselined"] += 1
 
         self.run_jobs(jobs(), apply)
         return summary
-
-    def _rules_of(self, doc: Document) -> dict:
-        sources = self.catalog.citations(doc.key)
-        return sources[0].rules.to_json() if sources else {}
 
     # -- the check run -------------------------------------------------------------------
     def process(self, plan: Plan) -> RunSummary:
         s = self.summary
         s.documents = len(plan.documents)
         todo: list[tuple[int, dict]] = []
-        with self.db.session() as session:
+        with self.archive.reading() as session:
             stale = self.stale_documents(session, plan.documents)
         if stale:  # a selector fix or an extractor upgrade: new baseline first, so it never reads as a change
             self.rebaseline(stale)
-        with self.db.session() as session:
-            run = session.get(Run, self.run_id)
-            s.started_at = run.started_at.isoformat() + "Z" if run else ""
-            fetches = latest_fetches(session, self.run_id)
-            snapshots = latest_snapshots(session, {u for urls in plan.documents.values() for u in urls})
-            self.open_anomalies = set(session.scalars(select(Anomaly.document_id).where(Anomaly.open.is_(True))))
+        with self.archive.reading() as session:
+            started = runs.started_at(session, self.run_id)
+            s.started_at = started.isoformat() + "Z" if started else ""
+            fetches = recorder.run_fetches(session, self.run_id)
+            snapshots = recorder.newest_snapshots(session, {u for urls in plan.documents.values() for u in urls})
+            self.open_anomalies = anomalies.open_document_ids(session)
         keys = list(plan.documents)
         for chunk in range(0, len(keys), TRIAGE_CHUNK):  # short transactions: the lease heartbeat writes too
-            with self.db.session() as session:
-                docs = session.scalars(select(Document).where(Document.key.in_(keys[chunk:chunk + TRIAGE_CHUNK])))
-                for doc in docs:
-                    job = self.triage(session, doc, plan.documents[doc.key], fetches, snapshots)
+            with self.archive.transaction() as tx:
+                for doc in documents.states(tx.session, keys[chunk:chunk + TRIAGE_CHUNK]):
+                    job = self.triage(tx, doc, plan.documents[doc.key], fetches, snapshots)
                     if job:
                         todo.append(job)
 
         def jobs():
             for doc_id, snap_ids in todo:
-                with self.db.session() as session:
-                    doc = session.get(Document, doc_id)
-                    snaps = {u: session.get(Snapshot, i) for u, i in snap_ids.items()}
+                with self.archive.reading() as session:
+                    doc = documents.state(session, doc_id)
+                    snaps = recorder.snapshots_by_id(session, snap_ids.values())
                     job = self.job_for(session, doc, snaps)
                 if job is None:
-                    with self.db.session() as session:
-                        self._settled(session, session.get(Document, doc_id), "unchanged", snap_ids.values())
+                    with self.archive.transaction() as tx:
+                        self._settled(tx, doc, Outcome.UNCHANGED, snap_ids.values())
                     continue
                 yield job
 
         snap_ids_of = {doc_id: list(ids.values()) for doc_id, ids in todo}
         self.run_jobs(jobs(), lambda a: self.record(a, snap_ids_of[a.document_id]))
-        with self.db.session() as session:
-            run = session.get(Run, self.run_id)
-            if run is not None:
-                run.finished_at = utcnow()
-                run.status = "completed"
-                run.counts = s.counts()
-                s.finished_at = run.finished_at.isoformat() + "Z"
+        s.sync()
+        with self.archive.transaction() as tx:
+            finished = runs.finish(tx, self.run_id, s.counts())
+            s.finished_at = finished.isoformat() + "Z" if finished else ""
         return s
 
-    def triage(self, session, doc: Document, urls: list[str], fetches: dict, snapshots: dict):
+    def triage(self, tx, doc: documents.DocumentState, urls: list[str], fetches: dict, snapshots: dict):
         """Settle a document that needs no analysis; else return (document id, {url: snapshot id})."""
         doc_fetches = [fetches.get(u) for u in urls]
-        doc.last_fetch_at = utcnow()
-        failed = [(u, f) for u, f in zip(urls, doc_fetches) if f is None or f.outcome == "failed"]
+        recorder.fetched(tx, doc.id)
+        failed = [(u, f) for u, f in zip(urls, doc_fetches) if f is None or f.outcome == Outcome.FAILED]
         if failed:
             url, f = failed[0]
             reason = f.reason if f is not None else "not fetched (the crawl ended before this page)"
-            self._failed(session, doc, url, reason, f.status if f is not None else None)
+            self._failed(tx, doc, url, reason, f.status if f is not None else None)
             return None
-        moved = anomalies.moved(session, doc_fetches)
-        if moved:
-            anomalies.open_(session, doc, moved[0], "moved", moved[1], self.run_id)
-            self._failed(session, doc, moved[0], moved[1], None, anomaly_done=True)
+        move = anomalies.moved(tx.session, doc_fetches)
+        if move:
+            self._anomaly(tx, doc, move.url, AnomalyKind.MOVED, move.detail)
+            self._failed(tx, doc, move.url, move.detail, None, anomaly_done=True)
             return None
         snaps = {u: snapshots[u] for u in urls if u in snapshots}
         if len(snaps) < len(urls):
-            self._failed(session, doc, urls[0], "no stored snapshot for every page", None)
+            self._failed(tx, doc, urls[0], "no stored snapshot for every page", None)
             return None
         pending = any(not snap.processed for snap in snaps.values())
         if not pending and doc.current_version_id is not None and not doc.accept_next and not doc.pending:
-            self._settled(session, doc, "unchanged", pending_fetches=any(f.outcome == "pending" for f in doc_fetches))
+            self._settled(tx, doc, Outcome.UNCHANGED,
+                          pending_fetches=any(f.outcome == Outcome.PENDING for f in doc_fetches))
             return None
         return doc.id, {u: snaps[u].id for u in urls}
 
-    def _failed(self, session, doc: Document, url: str, reason: str, status, anomaly_done=False) -> None:
-        self.summary.failed += 1
-        self.summary.errors.append({"url": url, "reason": reason})
-        doc.consecutive_failures += 1
-        doc.last_outcome = "failed"
-        if not anomaly_done:
-            opened = anomalies.for_failure(session, doc, url, reason, status, self.run_id,
-                                           self.settings.unreachable_after)
-            self.summary.anomalies += opened
-        else:
+    def _anomaly(self, tx, doc, url: str, kind: AnomalyKind, detail: str) -> None:
+        if anomalies.open_(tx, doc.id, url, kind, detail, self.run_id):
             self.summary.anomalies += 1
+        self.open_anomalies.add(doc.id)
 
-    def _settled(self, session, doc: Document, outcome: str, snapshot_ids=(), pending_fetches=True) -> None:
+    def _failed(self, tx, doc, url: str, reason: str, status, anomaly_done=False) -> None:
+        self.summary.count(Outcome.FAILED)
+        self.summary.errors.append({"url": url, "reason": reason})
+        failures = recorder.failed(tx, doc.id, self.run_id, reason)
+        if anomaly_done:
+            return
+        if status in (404, 410):
+            self._anomaly(tx, doc, url, AnomalyKind.GONE, f"{reason}: the last good version is kept")
+        elif status in (401, 403, 429) or (reason or "").startswith(("bot challenge", "disallowed by robots.txt")):
+            self._anomaly(tx, doc, url, AnomalyKind.BLOCKED, reason)
+        if failures >= self.settings.unreachable_after:
+            self._anomaly(tx, doc, url, AnomalyKind.UNREACHABLE, f"{failures} consecutive failed checks; last: {reason}")
+
+    def _settled(self, tx, doc, outcome: Outcome, snapshot_ids=(), pending_fetches=True) -> None:
         """The document was fetched and read fine: count it, reset failures, close anomalies."""
-        setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
-        doc.consecutive_failures = 0
-        doc.last_outcome = outcome
+        self.summary.count(outcome)
+        recorder.settled(tx, doc.id, self.run_id, outcome, snapshot_ids, pending_fetches)
         if doc.id in self.open_anomalies:
-            anomalies.close_all(session, doc)
+            anomalies.close_all(tx, doc.id, self.run_id)
             self.open_anomalies.discard(doc.id)
-        if snapshot_ids:
-            session.execute(update(Snapshot).where(Snapshot.id.in_(list(snapshot_ids))).values(processed=True)
-                            .execution_options(synchronize_session=False))
-        if pending_fetches:
-            self._fetch_outcome(session, doc, outcome)
 
-    def _fetch_outcome(self, session, doc: Document, outcome: str, reason: str | None = None) -> None:
-        """Turn this run's `pending` fetch records of the document into their final outcome."""
-        values = {"outcome": outcome} if reason is None else {"outcome": outcome, "reason": reason}
-        session.execute(update(Fetch).where(Fetch.run_id == self.run_id, Fetch.url.in_(doc.urls),
-                                            Fetch.outcome == "pending").values(**values)
-                        .execution_options(synchronize_session=False))
-
-    # -- writing one analysis ------------------------------------------------------------
+    # -- recording one analysis ----------------------------------------------------------
     def record(self, a: Analysis, snapshot_ids: list[int]) -> None:
-        with self.db.session() as session:
-            doc = session.get(Document, a.document_id)
+        with self.archive.transaction() as tx:
+            doc = documents.state(tx.session, a.document_id)
+            if a.moved_to:  # a redirect stub: the document lives elsewhere now
+                url = a.problem_url or doc.urls[0]
+                recorder.fetch_outcome(tx, doc.urls, self.run_id, Outcome.FAILED, a.problem)
+                detail = (f"{url} is a redirect stub pointing at {a.moved_to}; update the source's url "
+                          f"(no version recorded meanwhile)")
+                self._anomaly(tx, doc, url, AnomalyKind.MOVED, detail)
+                self._failed(tx, doc, url, detail, None, anomaly_done=True)
+                return
+            if a.problem_kind and a.guard:  # held back; it becomes current if it is still so next time
+                self._hold(tx, doc, a, snapshot_ids)
+                return
             if a.problem_kind:
                 url = a.problem_url or doc.urls[0]  # snapshots stay unprocessed: the next check looks again
-                self._fetch_outcome(session, doc, "failed", a.problem)
-                if a.problem_kind in ("blocked", "suspicious"):
-                    anomalies.open_(session, doc, url, a.problem_kind, a.problem, self.run_id)
-                    self._failed(session, doc, url, a.problem, None, anomaly_done=True)
+                recorder.fetch_outcome(tx, doc.urls, self.run_id, Outcome.FAILED, a.problem)
+                if a.problem_kind in (AnomalyKind.BLOCKED, AnomalyKind.SUSPICIOUS):
+                    self._anomaly(tx, doc, url, AnomalyKind(a.problem_kind), a.problem)
+                    self._failed(tx, doc, url, a.problem, None, anomaly_done=True)
                 else:
-                    self._failed(session, doc, url, a.problem, None)
+                    self._failed(tx, doc, url, a.problem, None)
                 return
             if not a.changed:
-                doc.pending = None
-                self._settled(session, doc, "unchanged", snapshot_ids)
+                recorder.set_pending(tx, doc.id, None)
+                self._settled(tx, doc, Outcome.UNCHANGED, snapshot_ids)
                 return
-            confirm = max((s.confirm for s in self.catalog.citations(doc.key)), default=1)
-            if doc.current_version_id is not None and confirm > 1:
-                seen = (doc.pending or {}).get("key") == a.key
-                count = (doc.pending or {}).get("count", 0) + 1 if seen else 1
+            confirm = self._confirm(doc.key)
+            if doc.current_version_id is not None and confirm > 1 and not a.guard:
+                pending = doc.pending or {}
+                count = pending.get("count", 0) + 1 if pending.get("key") == a.key else 1
                 if count < confirm:
-                    doc.pending = {"key": a.key, "count": count}
-                    self._settled(session, doc, "unchanged", snapshot_ids)
+                    recorder.set_pending(tx, doc.id, {"key": a.key, "count": count})
+                    self.summary.pending_confirmation += 1
+                    self._settled(tx, doc, Outcome.UNCHANGED, snapshot_ids)
                     return
-            doc.pending = None
-            outcome = self.write_version(session, doc, a, snapshot_ids)
-            self._settled(session, doc, outcome, snapshot_ids)
+            recorder.set_pending(tx, doc.id, None)
+            outcome = self.write_version(tx, doc, a, snapshot_ids)
+            self._settled(tx, doc, outcome, snapshot_ids)
 
-    def write_version(self, session, doc: Document, a: Analysis, snapshot_ids, kind: str | None = None) -> str:
-        text = a.text.encode("utf-8")
-        text_key = sha256(text)
-        put_blobs(session, {text_key: text})
-        previous = session.get(Version, doc.current_version_id) if doc.current_version_id else None
-        snaps = session.scalars(select(Snapshot).where(Snapshot.id.in_(snapshot_ids))).all()
-        if kind is None:
-            kind = "first" if previous is None else ("flip-back" if self._returns_to_earlier(session, doc, a.key) else "change")
-        version = Version(document_id=doc.id, text_sha256=text_key, key=a.key, words=a.words,
-                          snapshot_ids=sorted(snapshot_ids), extractor_version=a.extractor_version,
-                          rules=self._rules_of(doc),
-                          format=a.format, kind=kind,
-                          fetched_at=max((s.fetched_at for s in snaps), default=utcnow()))
-        session.add(version)
-        session.flush()
-        doc.current_version_id = version.id
-        doc.accept_next = False
-        if previous is None:
-            return "new"
-        change = Change(document_id=doc.id, from_version_id=previous.id, to_version_id=version.id, run_id=self.run_id,
-                        kind=kind if kind != "first" else "change", added_words=a.added_words,
-                        removed_words=a.removed_words)
-        session.add(change)
+    def _hold(self, tx, doc, a: Analysis, snapshot_ids) -> None:
+        """A guard held the text back: remember it and open (or keep) the anomaly."""
+        pending = doc.pending or {}
+        count = pending.get("count", 0) + 1 if pending.get("guard") and pending.get("key") == a.key else 1
+        recorder.set_pending(tx, doc.id, {"guard": a.guard, "key": a.key, "count": count})
+        url = a.problem_url or doc.urls[0]
+        self._anomaly(tx, doc, url, AnomalyKind.SUSPICIOUS, a.problem)
+        # this run could not believe the text: it counts as failed now (exit 3), but the document is not
+        # failing (no consecutive failure); the snapshots stay unprocessed so the next check reads them again
+        self.summary.count(Outcome.FAILED)
+        self.summary.errors.append({"url": url, "reason": a.problem})
+        recorder.fetch_outcome(tx, doc.urls, self.run_id, Outcome.FAILED, a.problem)
+
+    def write_version(self, tx, doc, a: Analysis, snapshot_ids) -> Outcome:
+        if doc.current_version_id is None:
+            kind = VersionKind.FIRST
+        elif recorder.had_text(tx.session, doc.id, a.key):
+            kind = VersionKind.FLIP_BACK  # a text this document had before (A/B or geo flips): not reported again
+        else:
+            kind = VersionKind.CHANGE
+        _, change_id = recorder.write_version(tx, doc.id, self._record(a, doc.key), snapshot_ids, kind, self.run_id)
+        if a.guard and doc.id in self.open_anomalies:  # the held text became current: its anomaly is over
+            anomalies.close_all(tx, doc.id, self.run_id, kinds=[AnomalyKind.SUSPICIOUS])
+        if change_id is None:
+            return Outcome.NEW
+        self.summary.changes.append(change_id)
+        return Outcome.CHANGED
+
+    def _record(self, a: Analysis, key: str) -> recorder.VersionRecord:
+        out = recorder.VersionRecord(a.text, a.key, a.words, a.format, a.extractor_version, self._rules_of(key),
+                                     a.added_words, a.removed_words)
         for citing, result in a.assessments:
-            row = Assessment(profile=citing.profile, source=citing.source, significance=result.significance,
-                             reported=result.reported and kind == "change",
-                             affected_criteria=list(result.affected_criteria), summary=result.summary)
-            row.findings = [Finding(kind=f.kind, criterion=f.criterion, detail=f.detail, section=f.section)
-                            for f in result.findings]
-            change.assessments.append(row)
-        session.flush()
-        doc.last_change_at = utcnow()
-        if kind != "rebaseline":  # a new baseline is not a change of the document
-            self.summary.changes.append(change.id)
-        return "changed"
-
-    @staticmethod
-    def _returns_to_earlier(session, doc: Document, new_key: str) -> bool:
-        """A text this document had before (A/B or geo flips): recorded as a flip-back, not reported."""
-        return session.scalar(select(func.count(Version.id)).where(Version.document_id == doc.id,
-                                                                   Version.key == new_key)) > 0
+            findings = [(f.kind, f.criterion, f.detail, f.section) for f in result.findings]
+            significance, alertable, summary = result.significance, result.reported, result.summary
+            if a.guard:  # a held text became current: that is material whatever the diff says
+                detail = guard_finding(a)
+                findings.insert(0, (FindingKind.STRUCTURE, None, detail, None))
+                significance, alertable = Significance.MATERIAL, True
+                summary = f"{citing.label}: {detail}" + (f" — {summary}" if summary else "")
+            out.assessments.append(recorder.AssessmentRecord(citing.profile, citing.source, significance, alertable,
+                                                             list(result.affected_criteria), summary, findings))
+        return out
 
 
-def process_run(settings: Settings, plan: Plan, catalog: Catalog | None = None, db: Database | None = None) -> RunSummary:
-    db = db or open_database(settings.database)
+def guard_finding(a: Analysis) -> str:
+    if a.guard == "shrink":
+        return f"the document shrank from {a.previous_words:,} to {a.words:,} words"
+    return f"{GUARD_NAMES.get(a.guard, a.guard)} persisted over two checks and is now the current text ({a.words:,} words)"
+
+
+def process_run(settings: Settings, plan: Plan, catalog: Catalog | None = None, archive=None) -> RunSummary:
+    archive = archive or Archive.open(settings.database)
     catalog = catalog or load_catalog(settings.profiles)
-    return Processor(settings, db, catalog, plan.run_id).process(plan)
-
+    return Processor(settings, archive, catalog, plan.run_id).process(plan)

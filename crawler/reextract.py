@@ -8,23 +8,21 @@ by itself for documents whose rules changed since their current version.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from crawler.process import Processor
-from crawler.runs import new_run_id, sync_catalog
-from snapshots.models import Document, Run, utcnow
+from crawler.runs import _archive, new_run_id
+from snapshots import documents, runs
+from snapshots.kinds import RunKind
 
 
-def reextract(settings, db, catalog, profile_ids=(), run_id: str | None = None) -> dict:
+def reextract(settings, archive, catalog, profile_ids=(), run_id: str | None = None) -> dict:
+    archive = _archive(archive)
     run_id = run_id or new_run_id()
     keys = {s.key for s in catalog.sources(profile_ids)}
-    with db.session() as s:
-        sync_catalog(s, catalog)
-        s.add(Run(id=run_id, kind="reextract", started_at=utcnow()))
-        todo = list(s.scalars(select(Document.id).where(Document.key.in_(keys), Document.current_version_id.is_not(None))))
-    summary = {"run_id": run_id, **Processor(settings, db, catalog, run_id).rebaseline(todo)}
-    with db.session() as s:
-        run = s.get(Run, run_id)
-        run.finished_at, run.status = utcnow(), "completed"
-        run.counts = {k: v for k, v in summary.items() if isinstance(v, int)}
+    with archive.transaction() as tx:
+        documents.sync_catalog(tx.session, catalog)
+        runs.start(tx, run_id, RunKind.REEXTRACT)
+        todo = documents.with_versions(tx.session, keys)
+    summary = {"run_id": run_id, **Processor(settings, archive, catalog, run_id).rebaseline(todo)}
+    with archive.transaction() as tx:
+        runs.finish(tx, run_id, {k: v for k, v in summary.items() if isinstance(v, int)})
     return summary

@@ -4,14 +4,24 @@
 the same `clausewatch.toml` and `CLAUSEWATCH_*` variables.
 """
 
+import importlib.util
+
 from crawler.config import Settings, load_settings
+
+
+def spider_modules() -> list[str]:
+    """The spiders; the scrapy-redis one only when the `distributed` extra is installed."""
+    modules = ["spiders.documents", "spiders.preview"]
+    if importlib.util.find_spec("scrapy_redis") is not None:
+        modules.append("spiders.documents_redis")
+    return modules
 
 
 def scrapy_settings(cw: Settings) -> dict:
     """Scrapy's settings for clausewatch settings `cw`."""
     return {
         "BOT_NAME": "clausewatch",
-        "SPIDER_MODULES": ["spiders"],
+        "SPIDER_MODULES": spider_modules(),
         "NEWSPIDER_MODULE": "spiders",
         "CLAUSEWATCH": cw.to_json(),
         "USER_AGENT": cw.user_agent,

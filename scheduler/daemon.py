@@ -27,15 +27,12 @@ from pathlib import Path
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import delete
-
 from crawler.config import Settings
 from crawler.profiles import load_catalog
 from crawler.runs import new_run_id
 from scheduler import child, plan
-from scheduler.lease import RUN_LEASE
+from scheduler.lease import RUN_LEASE, release_dead
 from scheduler.stopping import end_run
-from snapshots.models import Lease
 
 log = logging.getLogger("clausewatch.daemon")
 JOB_OPTIONS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
@@ -221,8 +218,5 @@ class Daemon:
 
     def _clean_up_after(self, pid: int, run_id: str) -> None:
         """A child killed with SIGKILL could not finish its run: mark it and free its lease now."""
-        host = f"{socket.gethostname()}:{pid}"
         end_run(self.db, "interrupted", run_id=run_id)
-        with self.db.session() as s:
-            s.execute(delete(Lease).where(Lease.name == RUN_LEASE,
-                                          (Lease.holder == host) | Lease.holder.startswith(host + " ")))
+        release_dead(self.db, RUN_LEASE, socket.gethostname(), pid)

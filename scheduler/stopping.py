@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import signal
 
-from sqlalchemy import update
-
-from snapshots.models import Fetch, Run, utcnow
-
-INTERRUPTED_FETCH = "run interrupted before this document was processed; the next check processes its snapshot"
+from snapshots import runs
+from snapshots.kinds import RunStatus
+from snapshots.runs import INTERRUPTED_FETCH  # noqa: F401 - re-exported
 
 
 def _interrupt(signum, frame):
@@ -41,20 +39,5 @@ def crawl_was_stopped() -> bool:
 
 
 def end_run(db, status: str, run_id: str | None = None, host: str | None = None, force: bool = False) -> None:
-    """Mark a run (by id, or the running one of a `host:pid`) that did not complete as `status`.
-
-    Only a run still `running` is changed, unless `force` (a stopped run whose fetched documents were
-    processed, which marks it `completed`, is `interrupted` all the same).
-
-    Its fetches still `pending` (bytes stored, not yet processed) end as `failed` with a reason;
-    the snapshots stay unprocessed, so the next check of those documents processes them.
-    """
-    if not (run_id or host):
-        raise ValueError("end_run needs a run id or a host")
-    with db.session() as s:
-        runs = update(Run) if force else update(Run).where(Run.status == "running")
-        runs = runs.where(Run.id == run_id) if run_id else runs.where(Run.host == host)
-        s.execute(runs.values(status=status, finished_at=utcnow()))
-        if run_id:
-            s.execute(update(Fetch).where(Fetch.run_id == run_id, Fetch.outcome == "pending")
-                      .values(outcome="failed", reason=INTERRUPTED_FETCH))
+    """Mark a run that did not complete (see snapshots.runs.end, its one owner)."""
+    runs.end(db, RunStatus(status), run_id=run_id, host=host, force=force)

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# set when this process lost its run lease (snapshots.leases): every fenced session then refuses
+FENCE = threading.Event()
 _lock = threading.Lock()
 _upgraded: set[str] = set()
 
@@ -121,7 +123,12 @@ class Database:
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self):
+    def session(self, fenced: bool = True):
+        """A transaction. Refused with LeaseLost once this process's run lease was taken over."""
+        if fenced and FENCE.is_set():
+            from crawler.errors import LeaseLost
+
+            raise LeaseLost("the run lease was taken over by another run; this run stopped writing")
         session: Session = self._factory()
         try:
             yield session

@@ -9,68 +9,14 @@ Schema changes go through Alembic (`snapshots/migrations`).
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
                         Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-from diffing.significance import Significance  # noqa: E402,F401 - re-exported: one vocabulary
-
-
-class Outcome(StrEnum):
-    """How one fetch of a document ended (urlwatch's four), plus `pending` while the process stage runs."""
-
-    NEW = "new"
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    FAILED = "failed"
-    PENDING = "pending"
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-
-
-class RunKind(StrEnum):
-    CHECK = "check"
-    REEXTRACT = "reextract"
-    PRUNE = "prune"
-
-
-class VersionKind(StrEnum):
-    """Why a version was recorded; a Change carries the kind of its new version (never `first`)."""
-
-    FIRST = "first"
-    CHANGE = "change"
-    FLIP_BACK = "flip-back"
-    REBASELINE = "rebaseline"
-
-
-class AnomalyKind(StrEnum):
-    GONE = "gone"
-    MOVED = "moved"
-    BLOCKED = "blocked"
-    SUSPICIOUS = "suspicious"
-    UNREACHABLE = "unreachable"
-
-
-class ReviewStatus(StrEnum):
-    UNREVIEWED = "unreviewed"
-    NO_IMPACT = "no-impact"
-    PROFILE_UPDATED = "profile-updated"
-    FOLLOW_UP = "follow-up"
-
-
-class FindingKind(StrEnum):
-    EVIDENCE = "evidence"
-    WATCH = "watch"
-    VOCABULARY = "vocabulary"
-    STRUCTURE = "structure"
+from snapshots.kinds import (AnomalyKind, FindingKind, Outcome, ReviewStatus, RunKind, RunStatus,  # noqa: F401
+                             Significance, VersionKind)
 
 
 def utcnow() -> dt.datetime:
@@ -163,6 +109,9 @@ class Fetch(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # new | changed | unchanged | failed
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     snapshot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the first redirect of the request, when there was one (301/302/303/307/308 and its target)
+    redirect_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    redirect_to: Mapped[str | None] = mapped_column(String(2000), nullable=True)
 
 
 class Version(Base):
@@ -250,3 +199,6 @@ class Lease(Base):
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     ttl: Mapped[float] = mapped_column(Float, default=120.0)
+    host: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

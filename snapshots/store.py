@@ -83,7 +83,9 @@ class FetchResult:
     not_modified: bool = False
     at: object = None
     headers_key: str | None = None
-    redirect: str | None = None  # "301 https://old" when the request was redirected
+    redirect: str | None = None  # "301 https://old" when the request was redirected (for people)
+    redirect_status: int | None = None  # 301/308 when any hop was permanent, else the first hop's status
+    redirect_to: str | None = None  # where that hop pointed
 
 
 class SnapshotWriter:
@@ -131,7 +133,8 @@ class SnapshotWriter:
             for r, digest, outcome in batch:
                 fetch = Fetch(run_id=r.run_id, url=r.url, at=r.at, status=r.status, final_url=r.final_url,
                               bytes=len(r.body) if r.body is not None else None, duration_ms=r.duration_ms,
-                              outcome=outcome, reason=r.failure or r.redirect)
+                              outcome=outcome, reason=r.failure or r.redirect,
+                              redirect_status=r.redirect_status, redirect_to=r.redirect_to)
                 if outcome == "unchanged":
                     last = self.known.get(r.url)
                     fetch.snapshot_id = last.snapshot_id if last else None

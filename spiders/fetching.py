@@ -62,13 +62,27 @@ class FetchesPages:
             yield self._result(response.request, failure=f"too large: the rendered page has {len(response.body):,} "
                                f"bytes, over the size limit of {self.settings.getint('DOWNLOAD_MAXSIZE'):,}", **common)
         else:
+            status, to = redirect_fact(response.request.meta, response.url)
             yield self._result(response.request, body=response.body, redirect=redirect_note(response.request.meta),
-                               **common)
+                               redirect_status=status, redirect_to=to, **common)
 
     def failed(self, failure):
         request = failure.request
         reason = describe_render_failure(failure.value, request.meta["page"]) if request.meta.get("playwright") else None
         yield self._result(request, failure=reason or describe_failure(failure.value, request))
+
+
+def redirect_fact(meta: dict, final_url: str) -> tuple[int | None, str | None]:
+    """(status, target) of the hop that matters: the first permanent one (301/308), else the first."""
+    reasons = [r for r in meta.get("redirect_reasons") or [] if isinstance(r, int)]
+    urls = list(meta.get("redirect_urls") or [])
+    if not reasons or not urls:
+        return None, None
+    targets = urls[1:] + [final_url]  # redirect_urls lists where each hop came from
+    for i, status in enumerate(reasons):
+        if status in (301, 308):
+            return status, targets[min(i, len(targets) - 1)]
+    return reasons[0], targets[0]
 
 
 def render_meta(page) -> dict:

@@ -2,7 +2,8 @@
 
 Each module of this package adds its subcommands with `register(subparsers)`; a subcommand is a
 function `(args, ctx) -> exit code`. Exit codes: 0 done; 1 status check failed; 2 usage or
-configuration error; 3 the run completed but some documents failed; 4 another run holds the lease.
+configuration error; 3 the run completed but some documents failed; 4 another run holds the lease;
+5 the lease was taken over mid-run (this run stopped writing). Errors follow crawler/errors.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from crawler.cli import browse, check, distributed, manage, operate, preview
 from crawler.cli.context import Context, UsageError
 from crawler.config import ConfigError
+from crawler.errors import ClausewatchError, StorageError
 from crawler.profiles import ProfileError
 
 MODULES = [check, browse, manage, preview, operate, distributed]
@@ -42,6 +44,11 @@ def main(argv=None) -> int:
     except (UsageError, ConfigError, ProfileError) as exc:
         print(f"clausewatch: error: {exc}", file=sys.stderr)
         return 2
+    except StorageError:  # the database failed: crash loudly, with the traceback
+        raise
+    except ClausewatchError as exc:  # the tree in crawler/errors.py: each branch has its exit code
+        print(f"clausewatch: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("clausewatch: interrupted", file=sys.stderr)
         return 130

@@ -44,7 +44,7 @@ def run_check(args, ctx) -> int:
     selected = catalog.sources(args.profile, [s.ref for s in sources])
     if args.distributed:  # `clausewatch worker`s fetch the pages; refuses a setup they cannot share
         fetch = distributed_fetch(args, ctx)
-    plan = prepare_run(ctx.db, catalog, selected, run_id=ctx.run_id)
+    plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id)
     if not args.json:
         profiles = len({s.profile for s in selected})
         print(f"Checking {plural(len(plan.documents), 'document')} ({plural(len(plan.pages), 'page')}) for "
@@ -55,18 +55,19 @@ def run_check(args, ctx) -> int:
     terminate_as_interrupt()  # Scrapy's handlers are done; ours again for the process stage
     if stopped and (code := finish_stopped_run(args, ctx, plan)) is not None:
         return code
-    summary = process_run(ctx.settings, plan, catalog, ctx.db)
+    summary = process_run(ctx.settings, plan, catalog, ctx.archive)
     if args.json:
         emit_json(summary.to_json())
     else:
         print_summary(ctx, summary)
     if invalid:
         return 2
+    summary.sync()
     return 3 if summary.failed else 0
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
 def finish_stopped_run(args, ctx, plan) -> int | None:
@@ -74,20 +75,18 @@ def finish_stopped_run(args, ctx, plan) -> int | None:
 
     None when every document was fetched: the run then completes as usual.
     """
-    from sqlalchemy import select
-
     from crawler.process import process_run
     from crawler.runs import Plan
     from scheduler.stopping import end_run
-    from snapshots.models import Fetch
+    from snapshots.runs import fetched_urls
 
-    with ctx.db.session() as s:
-        fetched = set(s.scalars(select(Fetch.url).where(Fetch.run_id == plan.run_id, Fetch.outcome != "failed")))
+    with ctx.archive.reading() as s:
+        fetched = fetched_urls(s, plan.run_id, failed=False)
     done = {key: urls for key, urls in plan.documents.items() if set(urls) <= fetched}
     if len(done) == len(plan.documents):  # stopped after the last page came in: nothing was lost
         return None
     summary = process_run(ctx.settings, Plan(plan.run_id, done, [p for p in plan.pages if p.url in fetched]),
-                          ctx.catalog, ctx.db)
+                          ctx.catalog, ctx.archive)
     end_run(ctx.db, "interrupted", run_id=plan.run_id, force=True)
     if args.json:
         emit_json({**summary.to_json(), "interrupted": True, "documents": len(plan.documents)})
@@ -99,9 +98,11 @@ def finish_stopped_run(args, ctx, plan) -> int | None:
 def print_summary(ctx, summary) -> None:
     from crawler.cli.browse import change_rows
 
+    summary.sync()
     print(f"run {summary.run_id}: {plural(summary.documents, 'document')} — {summary.new} new, {summary.changed} changed, "
           f"{summary.unchanged} unchanged, {summary.failed} failed"
-          + (f", {summary.anomalies} anomalies opened" if summary.anomalies else ""))
+          + (f", {plural(summary.anomalies, 'anomaly', 'anomalies')} opened" if summary.anomalies else "")
+          + (f", {summary.pending_confirmation} pending confirmation" if summary.pending_confirmation else ""))
     if summary.changes:
         print()
         with ctx.db.session() as s:

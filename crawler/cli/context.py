@@ -30,6 +30,16 @@ class Context:
     def db(self) -> Database:
         return open_database(self.settings.database)
 
+    @cached_property
+    def archive(self):
+        """The archive with this command's listeners attached (crawler.listeners)."""
+        from crawler.listeners import attach_listeners
+        from snapshots.archive import Archive
+
+        archive = Archive(self.db)
+        attach_listeners(archive, self)
+        return archive
+
     def report_profile_errors(self) -> bool:
         """Print broken profiles to stderr; True when there were any."""
         for error in self.catalog.errors:

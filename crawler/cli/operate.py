@@ -34,7 +34,7 @@ def exclusive(kind: str):
 
             # the daemon names its child's run in advance, so its log lines carry the id from the start
             ctx.run_id = os.environ.get(RUN_ID_VARIABLE) or new_run_id()
-            lease = hold(ctx.db, RUN_LEASE, holder_text(ctx.run_id), ctx.settings.lease_ttl)
+            lease = hold(ctx.db, RUN_LEASE, holder_text(ctx.run_id), ctx.settings.lease_ttl, run_id=ctx.run_id)
             try:
                 taken = lease.__enter__()
             except LeaseHeld as exc:
@@ -42,8 +42,8 @@ def exclusive(kind: str):
                 return EXIT_LEASE_HELD
             try:
                 terminate_as_interrupt()
-                if taken.previous and " run " in taken.previous:  # its holder died: so did its run
-                    end_run(ctx.db, "interrupted", run_id=taken.previous.rsplit(" run ", 1)[1])
+                if taken.previous_run:  # its holder died: so did its run
+                    end_run(ctx.db, "interrupted", run_id=taken.previous_run)
                 with bind_run(ctx.run_id):
                     return func(args, ctx)
             except KeyboardInterrupt:
@@ -214,17 +214,15 @@ def run_status(args, ctx) -> int:
 # -- prune ------------------------------------------------------------------------------------
 @exclusive("prune")
 def run_prune(args, ctx) -> int:
-    from scheduler.lease import holder_text
     from scheduler.retention import prune
-    from snapshots.models import Run, utcnow
+    from snapshots import runs
+    from snapshots.kinds import RunKind
 
     keep = _duration(args.keep, "--keep")
-    started = utcnow()
     result = prune(ctx.db, keep, dry_run=args.dry_run)
     if not args.dry_run:
-        with ctx.db.session() as s:
-            s.add(Run(id=ctx.run_id, kind="prune", started_at=started, finished_at=utcnow(), status="completed",
-                      host=holder_text(), counts=result.to_json()))
+        with ctx.archive.transaction() as tx:
+            runs.record(tx, ctx.run_id, RunKind.PRUNE, result.to_json())
     if args.json:
         emit_json(result.to_json())
     else:

@@ -1,0 +1,203 @@
+"""What the process stage reads and writes: fetch facts of a run, versions, changes, assessments.
+
+The process stage (crawler.process) decides; these functions only record. Write order inside one
+transaction: text blob, version, document pointer, change, assessments and findings, then the
+ChangeRecorded event — so a transactional listener (the alert outbox) writes in the same
+transaction and a crash leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+
+from snapshots.events import ChangeRecorded, DocumentSettled, VersionRecorded
+from snapshots.models import (Assessment, Change, Document, Fetch, Finding, Outcome, Snapshot, Version, VersionKind,
+                              utcnow)
+from snapshots.store import get_blob, get_text, put_blobs, sha256
+
+
+@dataclass(frozen=True)
+class FetchFact:
+    id: int
+    url: str
+    outcome: str
+    reason: str | None
+    status: int | None
+    final_url: str | None
+    redirect_status: int | None
+    redirect_to: str | None
+
+
+@dataclass(frozen=True)
+class SnapshotFact:
+    id: int
+    url: str
+    sha256: str
+    processed: bool
+    content_type: str | None
+    fetched_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CurrentVersion:
+    id: int
+    text: str
+    key: str
+    words: int
+    rules: dict
+    extractor_version: str
+    snapshot_ids: list
+
+
+@dataclass
+class AssessmentRecord:
+    """What a change means for one citing profile (diffing.assess's result, flattened)."""
+
+    profile: str
+    source: str
+    significance: str
+    alertable: bool
+    affected_criteria: list
+    summary: str
+    findings: list = field(default_factory=list)  # (kind, criterion, detail, section)
+
+
+@dataclass
+class VersionRecord:
+    text: str
+    key: str
+    words: int
+    format: str
+    extractor_version: str
+    rules: dict
+    added_words: int = 0
+    removed_words: int = 0
+    assessments: list = field(default_factory=list)  # AssessmentRecord
+
+
+def run_fetches(session, run_id: str) -> dict[str, FetchFact]:
+    rows = session.scalars(select(Fetch).where(Fetch.run_id == run_id).order_by(Fetch.id))
+    return {f.url: FetchFact(f.id, f.url, f.outcome, f.reason, f.status, f.final_url, f.redirect_status,
+                             f.redirect_to) for f in rows}
+
+
+def _snapshot_fact(s: Snapshot) -> SnapshotFact:
+    return SnapshotFact(s.id, s.url, s.sha256, s.processed, s.content_type, s.fetched_at)
+
+
+def newest_snapshots(session, urls) -> dict[str, SnapshotFact]:
+    newest = select(func.max(Snapshot.id)).where(Snapshot.url.in_(list(urls))).group_by(Snapshot.url)
+    return {s.url: _snapshot_fact(s) for s in session.scalars(select(Snapshot).where(Snapshot.id.in_(newest)))}
+
+
+def snapshots_by_id(session, ids) -> dict[str, SnapshotFact]:
+    return {s.url: _snapshot_fact(s) for s in session.scalars(select(Snapshot).where(Snapshot.id.in_(list(ids))))}
+
+
+def body(session, snapshot: SnapshotFact) -> bytes:
+    return get_blob(session, snapshot.sha256)
+
+
+def current_version(session, version_id: int | None) -> CurrentVersion | None:
+    if version_id is None:
+        return None
+    v = session.get(Version, version_id)
+    return CurrentVersion(v.id, get_text(session, v.text_sha256), v.key, v.words, v.rules, v.extractor_version,
+                          list(v.snapshot_ids))
+
+
+def versions_of_rules(session, keys) -> list[tuple[int, str, dict, str]]:
+    """(document id, key, rules, extractor version) of every current version among documents `keys`."""
+    return list(session.execute(select(Document.id, Document.key, Version.rules, Version.extractor_version)
+                                .join(Version, Version.id == Document.current_version_id)
+                                .where(Document.key.in_(list(keys)))))
+
+
+def had_text(session, document_id: int, key: str) -> bool:
+    """The document had a version with this comparison key before (a flip-back)."""
+    return session.scalar(select(func.count(Version.id)).where(Version.document_id == document_id,
+                                                               Version.key == key)) > 0
+
+
+# -- writes ------------------------------------------------------------------------------------
+def fetched(tx, document_id: int) -> None:
+    tx.session.get(Document, document_id).last_fetch_at = utcnow()
+
+
+def failed(tx, document_id: int, run_id: str | None, reason: str | None = None) -> int:
+    """Count a failed check of the document; returns its consecutive failures."""
+    doc = tx.session.get(Document, document_id)
+    doc.consecutive_failures += 1
+    doc.last_outcome = Outcome.FAILED
+    tx.emit(DocumentSettled(document_id, run_id, str(Outcome.FAILED), reason))
+    return doc.consecutive_failures
+
+
+def settled(tx, document_id: int, run_id: str | None, outcome: Outcome, snapshot_ids=(), pending_fetches=True) -> None:
+    """The document was fetched and read fine: reset failures, mark its snapshots processed."""
+    doc = tx.session.get(Document, document_id)
+    doc.consecutive_failures = 0
+    doc.last_outcome = outcome
+    if snapshot_ids:
+        tx.session.execute(update(Snapshot).where(Snapshot.id.in_(list(snapshot_ids))).values(processed=True)
+                           .execution_options(synchronize_session=False))
+    if pending_fetches:
+        fetch_outcome(tx, doc.urls, run_id, outcome)
+    tx.emit(DocumentSettled(document_id, run_id, str(outcome)))
+
+
+def fetch_outcome(tx, urls, run_id: str | None, outcome: Outcome, reason: str | None = None) -> None:
+    """Turn the run's `pending` fetch records of these URLs into their final outcome."""
+    values = {"outcome": outcome} if reason is None else {"outcome": outcome, "reason": reason}
+    tx.session.execute(update(Fetch).where(Fetch.run_id == run_id, Fetch.url.in_(list(urls)),
+                                           Fetch.outcome == Outcome.PENDING).values(**values)
+                       .execution_options(synchronize_session=False))
+
+
+def set_pending(tx, document_id: int, pending: dict | None) -> None:
+    tx.session.get(Document, document_id).pending = pending
+
+
+def keep_version(tx, version_id: int, rules: dict, extractor_version: str) -> None:
+    """Re-extraction gave the same text: the version now stands for today's rules."""
+    v = tx.session.get(Version, version_id)
+    v.rules, v.extractor_version = rules, extractor_version
+
+
+def write_version(tx, document_id: int, record: VersionRecord, snapshot_ids, kind: VersionKind,
+                  run_id: str | None) -> tuple[int, int | None]:
+    """Record a new current version (and the Change from the previous one); (version id, change id)."""
+    s = tx.session
+    text = record.text.encode("utf-8")
+    text_key = sha256(text)
+    put_blobs(s, {text_key: text})
+    doc = s.get(Document, document_id)
+    previous_id = doc.current_version_id
+    fetched_at = s.scalar(select(func.max(Snapshot.fetched_at)).where(Snapshot.id.in_(list(snapshot_ids))))
+    version = Version(document_id=doc.id, text_sha256=text_key, key=record.key, words=record.words,
+                      snapshot_ids=sorted(snapshot_ids), extractor_version=record.extractor_version,
+                      rules=record.rules, format=record.format, kind=kind, fetched_at=fetched_at or utcnow())
+    s.add(version)
+    s.flush()
+    doc.current_version_id = version.id
+    doc.accept_next = False
+    tx.emit(VersionRecorded(version.id, doc.id, run_id, str(kind)))
+    if previous_id is None:
+        return version.id, None
+    change = Change(document_id=doc.id, from_version_id=previous_id, to_version_id=version.id, run_id=run_id,
+                    kind=kind, added_words=record.added_words, removed_words=record.removed_words)
+    s.add(change)
+    for a in record.assessments:
+        row = Assessment(profile=a.profile, source=a.source, significance=a.significance,
+                         reported=a.alertable and kind == VersionKind.CHANGE,
+                         affected_criteria=list(a.affected_criteria), summary=a.summary)
+        row.findings = [Finding(kind=k, criterion=c, detail=d, section=sec) for k, c, d, sec in a.findings]
+        change.assessments.append(row)
+    s.flush()
+    doc.last_change_at = utcnow()
+    reported = tuple(a.profile for a in change.assessments if a.reported)
+    tx.emit(ChangeRecorded(change.id, doc.id, run_id, str(kind), reported))
+    return version.id, change.id
