@@ -9,6 +9,9 @@ makes by itself (scripts, XHR, redirects) obey the same destination policy as Sc
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
 from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
@@ -43,21 +46,57 @@ def crawl(settings: Settings, spidercls, *, log_level: str = "ERROR", render_tim
     if render_timeout is not None:
         values.update(render_settings(settings, render_timeout))
     values.update(overrides or {})
-    process = CrawlerProcess(ScrapySettings(values))
+    process = StoppableCrawlerProcess(ScrapySettings(values))
     if log_level not in ("DEBUG", "INFO"):  # failures are recorded with their reasons: no tracebacks for them
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
     crawler = process.create_crawler(spidercls)
     process.crawl(crawler, **spider_kwargs)
-    process.start()
+    hangup = signal.signal(signal.SIGHUP, _hangup_as_terminate)  # SIGHUP stops cleanly, like SIGTERM
+    try:
+        process.start()
+    finally:
+        signal.signal(signal.SIGHUP, hangup)
     if FENCE.is_set():  # our lease was taken over while we fetched: we stopped writing
         raise LeaseLost("the run lease was taken over by another run during the crawl; this run stopped writing")
     error = crawler.stats.get_value(STORAGE_ERROR_STAT)
     if error:
-        raise StorageError(f"the crawl stopped: the snapshot store failed: {error}")
+        raise StorageError(f"the crawl stopped because snapshots could not be stored: {error}")
 
 
 STORAGE_ERROR_STAT = "clausewatch/storage_error"
+STOP_GRACE = 3.0  # seconds the pages in flight get after the first Ctrl-C/SIGTERM before the crawl stops anyway
+
+
+class StoppableCrawlerProcess(CrawlerProcess):
+    """Scrapy's process, saying at once what the first signal does and keeping the stop short.
+
+    First Ctrl-C/SIGTERM/SIGHUP: a line on stderr, Scrapy's graceful stop, and the reactor stops
+    after STOP_GRACE seconds even if pages are still in flight (they are fetched next run). The
+    second signal stops at once.
+    """
+
+    def _signal_shutdown(self, signum, frame):
+        from twisted.internet import reactor
+
+        super()._signal_shutdown(signum, frame)
+        reactor.callFromThread(_say, "clausewatch: stopping after the pages in flight (Ctrl-C again to stop now)")
+        reactor.callFromThread(reactor.callLater, STOP_GRACE, self._stop_if_running)
+
+    def _stop_if_running(self):
+        from twisted.internet import reactor
+
+        if reactor.running:
+            self._stop_reactor()
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def _hangup_as_terminate(signum, frame):
+    os.kill(os.getpid(), signal.SIGTERM)
 # loggers of Scrapy's that report, with tracebacks, fetch failures clausewatch records itself
 QUIET_LOGGERS = ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt",
                  "scrapy.core.scraper", "scrapy_playwright.handler")

@@ -12,7 +12,8 @@
      │         └── NotADocument      binary, image, archive …
      ├── LeaseHeld                   exit 4: another run holds the lease
      ├── LeaseLost                   exit 5: our lease was taken over mid-run; we stopped writing
-     └── StorageError                exit 1: the database failed; crash loudly, nothing half-written
+     └── StorageError                exit 6: the database failed (down, locked, full, read-only, not a
+                                     database): one line naming it; the transaction rolled back
 
 Subclasses that belong to one module stay next to the code that raises them and derive from the
 branch above, so `except UserError` is always right. Programmer errors are plain Python exceptions
@@ -80,4 +81,4 @@ class LeaseLost(ClausewatchError):
 class StorageError(ClausewatchError):
     """The database failed (unreachable, locked, full, read-only, not a database)."""
 
-    exit_code = 1
+    exit_code = 6

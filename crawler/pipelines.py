@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
-import traceback
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from crawler import crashpoints
 from crawler.config import Settings
-from crawler.errors import LeaseLost
+from crawler.crawl import STORAGE_ERROR_STAT
+from crawler.errors import ClausewatchError, LeaseLost
 from snapshots.db import open_database
 from snapshots.extract import sniff_format
 from snapshots.store import FetchResult, SnapshotWriter, last_snapshots
+
+
+log = logging.getLogger("clausewatch.fetch")
 
 
 class SnapshotPipeline:
@@ -46,6 +51,7 @@ class SnapshotPipeline:
                 item.body = None
         try:
             item.outcome = self.writer.add(item)
+            crashpoints.reached("fetch.stored")
         except LeaseLost:  # another run holds the lease now: stop quietly, write nothing more
             self.writer.pending.clear()
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="lease lost"))
@@ -65,17 +71,20 @@ class SnapshotPipeline:
 
     def storage_failed(self) -> None:
         """Storage errors stop the crawl and fail the command (crawler.crawl raises): nothing is lost quietly."""
-        from crawler.crawl import STORAGE_ERROR_STAT
-
-        self.crawler.stats.set_value(STORAGE_ERROR_STAT, traceback.format_exc())
+        error = sys.exc_info()[1]
+        cause = getattr(error, "orig", None) or error.__cause__ or error
+        self.crawler.stats.set_value(STORAGE_ERROR_STAT, (str(error) if isinstance(error, ClausewatchError)
+                                                          else f"{type(cause).__name__}: {cause}").splitlines()[0])
+        log.debug("storing snapshots failed", exc_info=True)
 
     def close_spider(self, spider=None):
+        if self.crawler.stats.get_value(STORAGE_ERROR_STAT):
+            return  # already failed: the crawl raises StorageError once it is over
         try:
             self.writer.flush()
         except LeaseLost:
             self.writer.pending.clear()
-        except Exception:
+        except Exception:  # recorded; crawler.crawl raises StorageError once the crawl is over
             self.storage_failed()
-            raise
         if self.progress and self.done:
             sys.stderr.write("\n")

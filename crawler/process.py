@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from crawler import crashpoints
 from crawler.analysis import Analysis, Citing, Job, Page, analyse
 from crawler.config import Settings
+from crawler.pids import process_alive
 from crawler.profiles import Catalog, Profile, Source, load_catalog
 from crawler.runs import Plan
 from diffing.assess import CriterionRef
@@ -121,7 +125,8 @@ class Processor:
                 apply(analyse(job))
             return
         context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             pending: set[Future] = set()
             for job in jobs:
                 pending.add(pool.submit(analyse, job))
@@ -201,6 +206,7 @@ class Processor:
                     job = self.triage(tx, doc, plan.documents[doc.key], fetches, snapshots)
                     if job:
                         todo.append(job)
+            crashpoints.reached("process.triaged")
 
         def jobs():
             for doc_id, snap_ids in todo:
@@ -220,6 +226,7 @@ class Processor:
         with self.archive.transaction() as tx:
             finished = runs.finish(tx, self.run_id, s.counts())
             s.finished_at = finished.isoformat() + "Z" if finished else ""
+        crashpoints.reached("run.finished")
         return s
 
     def triage(self, tx, doc: documents.DocumentState, urls: list[str], fetches: dict, snapshots: dict):
@@ -276,6 +283,11 @@ class Processor:
 
     # -- recording one analysis ----------------------------------------------------------
     def record(self, a: Analysis, snapshot_ids: list[int]) -> None:
+        crashpoints.reached("process.analysed")
+        self._record_in(a, snapshot_ids)
+        crashpoints.reached("record.committed")
+
+    def _record_in(self, a: Analysis, snapshot_ids: list[int]) -> None:
         with self.archive.transaction() as tx:
             doc = documents.state(tx.session, a.document_id)
             if a.moved_to:  # a redirect stub: the document lives elsewhere now
@@ -336,6 +348,7 @@ class Processor:
         else:
             kind = VersionKind.CHANGE
         _, change_id = recorder.write_version(tx, doc.id, self._record(a, doc.key), snapshot_ids, kind, self.run_id)
+        crashpoints.reached("record.version")
         if a.guard and doc.id in self.open_anomalies:  # the held text became current: its anomaly is over
             anomalies.close_all(tx, doc.id, self.run_id, kinds=[AnomalyKind.SUSPICIOUS])
         if change_id is None:
@@ -357,6 +370,22 @@ class Processor:
             out.assessments.append(recorder.AssessmentRecord(citing.profile, citing.source, significance, alertable,
                                                              list(result.affected_criteria), summary, findings))
         return out
+
+
+def die_with_parent(run_pid: int) -> None:
+    """In a pool worker: exit as soon as the run's process is gone, even after SIGKILL.
+
+    Workers are children of the forkserver, not of the run, and hold both ends of the pool's own
+    queues, so they would never see the run die; a daemon thread looks every half second instead.
+    Once they exit, the forkserver and the resource tracker exit by themselves.
+    """
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if not process_alive(run_pid):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-run", daemon=True).start()
 
 
 def guard_finding(a: Analysis) -> str:

@@ -11,14 +11,17 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.errors import ConfigError, StorageError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # set when this process lost its run lease (snapshots.leases): every fenced session then refuses
 FENCE = threading.Event()
 _lock = threading.Lock()
+BUSY_TIMEOUT_MS = 30000  # how long a SQLite writer waits for another one before "database is locked"
 _upgraded: set[str] = set()
 
 
@@ -26,7 +29,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
     # let SQLAlchemy, not pysqlite, begin transactions, so SAVEPOINTs nest (SQLAlchemy's pysqlite recipe)
@@ -37,12 +40,40 @@ def _sqlite_begin(conn):
     conn.exec_driver_sql("BEGIN")
 
 
+def shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return url.split("@")[-1]
+
+
+def storage_error(error: BaseException, url: str) -> StorageError:
+    """One line saying what failed where: `database sqlite:///…/clausewatch.db: database is locked`."""
+    orig = getattr(error, "orig", None) or error
+    message = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    if "file is not a database" in message:
+        message += " (the file exists but is not a clausewatch SQLite database)"
+    elif "readonly" in message or "read-only" in message:
+        message += " (the file or its folder is not writable)"
+    return StorageError(f"database {shown(url)}: {message[:300]}")
+
+
 def make_engine(url: str) -> Engine:
+    if not url.startswith(("sqlite", "postgresql")):
+        scheme = url.split(":", 1)[0]
+        raise ConfigError(f"database_url: unsupported database {scheme!r}; expected sqlite:///PATH or postgresql://…")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            folder = Path(path).parent
+            if folder.exists() and not folder.is_dir():
+                raise ConfigError(f"data directory {folder} is a file, not a folder (check CLAUSEWATCH_HOME)")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ConfigError(f"data directory {folder}: cannot create it ({error.strerror})") from None
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -118,7 +149,10 @@ class Database:
         if migrate:
             with _lock:
                 if url not in _upgraded:
-                    upgrade(self.engine)
+                    try:
+                        upgrade(self.engine)
+                    except (exc.SQLAlchemyError, OSError) as error:
+                        raise storage_error(error, url) from error
                     _upgraded.add(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -133,14 +167,27 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except exc.IntegrityError:  # callers handle races (a lease insert); anything else is a bug
             session.rollback()
+            raise
+        except (exc.OperationalError, exc.DatabaseError, exc.InterfaceError) as error:
+            _rollback_quietly(session)
+            raise storage_error(error, self.url) from error
+        except BaseException:
+            _rollback_quietly(session)
             raise
         finally:
             session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _rollback_quietly(session) -> None:
+    try:
+        session.rollback()
+    except exc.SQLAlchemyError:  # the connection is gone: nothing was committed anyway
+        pass
 
 
 def open_database(url: str) -> Database:

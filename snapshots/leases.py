@@ -28,6 +28,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crawler.errors import LeaseHeld as _LeaseHeldBase
+from crawler.pids import process_alive
 from snapshots import db as _db
 from snapshots.models import Lease, utcnow
 
@@ -77,24 +78,10 @@ def holder_text(run_id: str | None = None) -> str:
     return f"{socket.gethostname()}:{os.getpid()}" + (f" run {run_id}" if run_id else "")
 
 
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    try:  # a zombie (killed, not yet reaped) no longer runs
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def holder_is_dead(row: LeaseRow) -> bool:
     """True when the holder ran on this host and its process is gone (it can be taken over at once)."""
     return bool(row.host and row.pid and row.host == socket.gethostname() and row.pid != os.getpid()
-                and not _process_exists(row.pid))
+                and not process_alive(row.pid))
 
 
 def acquire(db, name: str, holder: str, ttl: float, run_id: str | None = None) -> Taken:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from crawler import crashpoints
 from snapshots.db import Database
 from snapshots.models import Blob, Fetch, Snapshot, utcnow
 
@@ -150,6 +151,7 @@ class SnapshotWriter:
                     fetch.snapshot_id = snap.id
                     self.known[r.url] = LastFetch(digest, snap.etag, snap.last_modified, snap.id)
                 s.add(fetch)
+        crashpoints.reached("fetch.flushed")
 
 
 def _header(headers: dict, name: str) -> str | None:

@@ -3,7 +3,7 @@
 Each module of this package adds its subcommands with `register(subparsers)`; a subcommand is a
 function `(args, ctx) -> exit code`. Exit codes: 0 done; 1 status check failed; 2 usage or
 configuration error; 3 the run completed but some documents failed; 4 another run holds the lease;
-5 the lease was taken over mid-run (this run stopped writing). Errors follow crawler/errors.py.
+5 the lease was taken over mid-run (this run stopped writing); 6 the database failed. Errors follow crawler/errors.py.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def main(argv=None) -> int:
     except (UsageError, ConfigError, ProfileError) as exc:
         print(f"clausewatch: error: {exc}", file=sys.stderr)
         return 2
-    except StorageError:  # the database failed: crash loudly, with the traceback
-        raise
+    except StorageError as exc:  # the database failed: loudly, in one line; nothing half-written
+        print(f"clausewatch: storage error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except ClausewatchError as exc:  # the tree in crawler/errors.py: each branch has its exit code
         print(f"clausewatch: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -1,0 +1,90 @@
+"""Database faults end in one clear line naming what and where, with a documented exit code, nothing written."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from crawler.cli import main
+
+
+@pytest.fixture
+def cli(home, monkeypatch, capsys):
+    """Run `clausewatch ARGS` in-process with the home's environment; (exit code, stdout, stderr)."""
+    for key, value in home.env.items():
+        if key.startswith("CLAUSEWATCH_"):
+            monkeypatch.setenv(key, value)
+    home.simple_profile("acme", {"policy": "http://127.0.0.1:9/policy"})
+
+    def run(*args):
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_a_file_that_is_not_a_database_is_named_and_left_untouched(cli, home):
+    path = home.dir / "clausewatch.db"
+    path.write_bytes(b"this is a spreadsheet, not a database\n" * 100)
+    before = path.read_bytes()
+    code, _, err = cli("sources")
+    assert code == 6
+    line = one_line(err)
+    assert str(path) in line and "not a database" in line
+    assert path.read_bytes() == before
+
+
+def test_a_home_that_is_a_file_is_a_settings_error(cli, home, monkeypatch, tmp_path):
+    not_a_folder = tmp_path / "home-file"
+    not_a_folder.write_text("oops")
+    monkeypatch.setenv("CLAUSEWATCH_HOME", str(not_a_folder))
+    code, _, err = cli("sources")
+    assert code == 2 and str(not_a_folder) in one_line(err)
+
+
+def test_an_unsupported_database_url_is_a_settings_error(cli):
+    code, _, err = cli("--database-url", "mysql://root@127.0.0.1/test", "sources")
+    assert code == 2 and "unsupported database 'mysql'" in one_line(err)
+
+
+def test_postgresql_that_does_not_answer_is_one_line_naming_the_server(cli):
+    code, _, err = cli("--database-url", "postgresql://postgres:secret@127.0.0.1:1/test", "sources")
+    line = one_line(err)
+    assert code == 6 and "127.0.0.1:1" in line and "secret" not in line
+
+
+def test_a_missing_postgresql_database_is_one_line(cli):
+    import os
+
+    if not os.environ.get("CLAUSEWATCH_TEST_POSTGRES_URL"):
+        pytest.skip("CLAUSEWATCH_TEST_POSTGRES_URL not set")
+    url = os.environ["CLAUSEWATCH_TEST_POSTGRES_URL"].rsplit("/", 1)[0] + "/no_such_database_cw"
+    code, _, err = cli("--database-url", url, "sources")
+    assert code == 6 and "no_such_database_cw" in one_line(err)
+
+
+def test_a_locked_database_fails_the_run_in_one_line_and_the_next_run_completes(cli, home, monkeypatch):
+    cli("sources")  # creates the schema
+    path = home.dir / "clausewatch.db"
+    import snapshots.db as db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    db._upgraded.clear()
+    holder = sqlite3.connect(path, timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")  # another process writing for longer than the busy timeout
+    try:
+        code, _, err = cli("prune", "--keep", "1d")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 6 and "database is locked" in one_line(err)
+    code, out, _ = cli("prune", "--keep", "1d")
+    assert code == 0 and "deleted 0 fetch records" in out
