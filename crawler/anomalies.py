@@ -12,37 +12,44 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from snapshots.events import AnomalyClosed, AnomalyOpened
 from snapshots.models import Anomaly, Document, Fetch, utcnow
 
-def open_(session, doc: Document, url: str, kind: str, detail: str, run_id: str | None) -> bool:
+def open_(session, doc: Document, url: str, kind: str, detail: str, run_id: str | None, emit=None) -> bool:
     """Open an anomaly (or refresh the open one of that kind); True when a new one was opened."""
     current = session.scalar(select(Anomaly).where(Anomaly.document_id == doc.id, Anomaly.kind == kind,
                                                    Anomaly.open.is_(True)))
     if current is not None:
         current.detail, current.url = detail, url
         return False
-    session.add(Anomaly(document_id=doc.id, url=url, kind=kind, detail=detail, run_id=run_id, since=utcnow()))
+    row = Anomaly(document_id=doc.id, url=url, kind=kind, detail=detail, run_id=run_id, since=utcnow())
+    session.add(row)
+    if emit is not None:  # the alert outbox hears it in this transaction
+        session.flush()
+        emit(AnomalyOpened(row.id, doc.id, kind, url, detail, run_id))
     return True
 
 
-def close_all(session, doc: Document) -> int:
+def close_all(session, doc: Document, emit=None, run_id: str | None = None) -> int:
     rows = session.scalars(select(Anomaly).where(Anomaly.document_id == doc.id, Anomaly.open.is_(True))).all()
     for row in rows:
         row.open, row.closed_at = False, utcnow()
+        if emit is not None:
+            emit(AnomalyClosed(row.id, doc.id, row.kind, run_id))
     return len(rows)
 
 
 def for_failure(session, doc: Document, url: str, reason: str, status: int | None, run_id: str,
-                unreachable_after: int) -> int:
+                unreachable_after: int, emit=None) -> int:
     """Open the anomalies a failed fetch calls for; returns how many were opened."""
     opened = 0
     if status in (404, 410):
-        opened += open_(session, doc, url, "gone", f"{reason}: the last good version is kept", run_id)
+        opened += open_(session, doc, url, "gone", f"{reason}: the last good version is kept", run_id, emit)
     elif status in (401, 403, 429) or (reason or "").startswith("bot challenge"):
-        opened += open_(session, doc, url, "blocked", reason, run_id)
+        opened += open_(session, doc, url, "blocked", reason, run_id, emit)
     if doc.consecutive_failures >= unreachable_after:
         opened += open_(session, doc, url, "unreachable",
-                        f"{doc.consecutive_failures} consecutive failed checks; last: {reason}", run_id)
+                        f"{doc.consecutive_failures} consecutive failed checks; last: {reason}", run_id, emit)
     return opened
 
 

@@ -21,6 +21,8 @@ from crawler.config import Settings
 from crawler.profiles import Catalog, Profile, Source, load_catalog
 from crawler.runs import Plan
 from diffing.assess import CriterionRef
+from snapshots.archive import Archive, Transaction
+from snapshots.events import ChangeRecorded
 from snapshots.extract import EXTRACTOR_VERSION
 from snapshots.db import Database, open_database
 from snapshots.models import Anomaly, Assessment, Change, Document, Fetch, Finding, Run, Snapshot, Version, utcnow
@@ -74,11 +76,16 @@ def latest_snapshots(session, urls) -> dict[str, Snapshot]:
 class Processor:
     """Processes the documents of one run; at most two jobs per worker (and their bodies) are held at once."""
 
-    def __init__(self, settings: Settings, db: Database, catalog: Catalog, run_id: str):
+    def __init__(self, settings: Settings, db: Database, catalog: Catalog, run_id: str, archive: Archive | None = None):
         self.settings, self.db, self.catalog, self.run_id = settings, db, catalog, run_id
+        self.archive = archive or Archive(db)
         self.summary = RunSummary(run_id)
         self.workers = settings.processes or os.cpu_count() or 1
         self.open_anomalies: set[int] = set()
+
+    def emitter(self, session):
+        """tx.emit for events recorded in `session` (transactional listeners, e.g. the alert outbox)."""
+        return Transaction(session, self.archive.events).emit
 
     # -- building jobs -------------------------------------------------------------------
     def job_for(self, session, doc: Document, snaps: dict[str, Snapshot], rebaseline=False) -> Job | None:
@@ -225,7 +232,7 @@ class Processor:
             return None
         moved = anomalies.moved(session, doc_fetches)
         if moved:
-            anomalies.open_(session, doc, moved[0], "moved", moved[1], self.run_id)
+            anomalies.open_(session, doc, moved[0], "moved", moved[1], self.run_id, self.emitter(session))
             self._failed(session, doc, moved[0], moved[1], None, anomaly_done=True)
             return None
         snaps = {u: snapshots[u] for u in urls if u in snapshots}
@@ -245,7 +252,7 @@ class Processor:
         doc.last_outcome = "failed"
         if not anomaly_done:
             opened = anomalies.for_failure(session, doc, url, reason, status, self.run_id,
-                                           self.settings.unreachable_after)
+                                           self.settings.unreachable_after, self.emitter(session))
             self.summary.anomalies += opened
         else:
             self.summary.anomalies += 1
@@ -256,7 +263,7 @@ class Processor:
         doc.consecutive_failures = 0
         doc.last_outcome = outcome
         if doc.id in self.open_anomalies:
-            anomalies.close_all(session, doc)
+            anomalies.close_all(session, doc, self.emitter(session), self.run_id)
             self.open_anomalies.discard(doc.id)
         if snapshot_ids:
             session.execute(update(Snapshot).where(Snapshot.id.in_(list(snapshot_ids))).values(processed=True)
@@ -279,7 +286,7 @@ class Processor:
                 url = a.problem_url or doc.urls[0]  # snapshots stay unprocessed: the next check looks again
                 self._fetch_outcome(session, doc, "failed", a.problem)
                 if a.problem_kind in ("blocked", "suspicious"):
-                    anomalies.open_(session, doc, url, a.problem_kind, a.problem, self.run_id)
+                    anomalies.open_(session, doc, url, a.problem_kind, a.problem, self.run_id, self.emitter(session))
                     self._failed(session, doc, url, a.problem, None, anomaly_done=True)
                 else:
                     self._failed(session, doc, url, a.problem, None)
@@ -331,6 +338,8 @@ class Processor:
                             for f in result.findings]
             change.assessments.append(row)
         session.flush()
+        self.emitter(session)(ChangeRecorded(change.id, doc.id, self.run_id, kind,
+                                             tuple(r.profile for r in change.assessments if r.reported)))
         doc.last_change_at = utcnow()
         if kind != "rebaseline":  # a new baseline is not a change of the document
             self.summary.changes.append(change.id)
@@ -343,8 +352,14 @@ class Processor:
                                                                    Version.key == new_key)) > 0
 
 
-def process_run(settings: Settings, plan: Plan, catalog: Catalog | None = None, db: Database | None = None) -> RunSummary:
+def process_run(settings: Settings, plan: Plan, catalog: Catalog | None = None, db: Database | None = None,
+                archive: Archive | None = None) -> RunSummary:
+    from crawler.alerts import outbox
+
     db = db or open_database(settings.database)
     catalog = catalog or load_catalog(settings.profiles)
-    return Processor(settings, db, catalog, plan.run_id).process(plan)
+    if archive is None:
+        archive = Archive(db)
+        outbox.attach(archive, settings, catalog)  # alerts are written with the changes they announce
+    return Processor(settings, db, catalog, plan.run_id, archive).process(plan)
 
