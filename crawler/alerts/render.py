@@ -58,15 +58,13 @@ def headline(view: DigestView) -> str:
 
 
 def subject(view: DigestView) -> str:
-    who = []
+    labels: dict[str, list[str]] = {}  # profile name -> criteria it may affect, anomalies
     for p in view.profiles:
-        labels = list(dict.fromkeys(g.criterion.label for g in p.groups if g.criterion))
-        who.append(f"{line(p.name)} ({', '.join(line(x) for x in labels)})" if labels else line(p.name))
+        labels.setdefault(line(p.name), []).extend(line(g.criterion.label) for g in p.groups if g.criterion)
     for a in view.anomalies:
         for name in a.profiles:
-            item = f"{line(name)} ({a.kind} {'opened' if a.opened else 'closed'})"
-            if item not in who:
-                who.append(item)
+            labels.setdefault(line(name), []).append(f"{a.kind}" if a.opened else f"{a.kind} resolved")
+    who = [f"{name} ({', '.join(dict.fromkeys(items))})" if items else name for name, items in labels.items()]
     text = f"clausewatch: {'[test] ' if view.sample else ''}{headline(view)}"
     if who:
         text += " — " + ", ".join(who)
@@ -77,7 +75,7 @@ def subject(view: DigestView) -> str:
 def excerpt_text(x: Excerpt) -> str:
     body = ["…"] if x.elided_before else []
     for op, text in x.parts:
-        text = line(text) if op != EQUAL else _SPACES.sub(" ", clean(text))
+        text = _SPACES.sub(" ", clean(text))
         body.append(text if op == EQUAL else (f"[-{text}-]" if op == DELETE else f"{{+{text}+}}"))
     if x.elided_after:
         body.append("…")
