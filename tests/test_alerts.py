@@ -187,8 +187,8 @@ def test_secrets_come_from_the_environment_and_are_never_shown(home):
 
 
 # -- the outbox listener and the filters -------------------------------------------------------------
-def test_alerts_are_written_in_the_transaction_of_the_change_and_undone_with_it(home):
-    world = World(home, config(sub()))
+def test_alerts_are_written_in_the_transaction_of_the_change_and_undone_with_it(any_home):
+    world = World(any_home, config(sub()))
     with pytest.raises(RuntimeError):
         world.change(fail=True)
     assert world.queued() == []
@@ -284,8 +284,8 @@ def test_a_run_with_nothing_to_report_sends_nothing(home, webhook):
     assert deliver.deliver(world.archive, world.alerts).sent == 0 and webhook.received == []
 
 
-def test_one_digest_per_run_reaches_the_webhook_once_and_never_again(home, webhook):
-    world = World(home, config(sub(notify=webhook.url())))
+def test_one_digest_per_run_reaches_the_webhook_once_and_never_again(any_home, webhook):
+    world = World(any_home, config(sub(notify=webhook.url())))
     first, second = world.change(), world.change("mistral-api", "dpa")
     assert deliver.bundle(world.archive, world.alerts, world.catalog, "r1") == 1
     assert deliver.deliver(world.archive, world.alerts).sent == 1
@@ -341,8 +341,8 @@ def test_status_exits_1_while_a_delivery_has_failed_and_retry_sends_it(home, web
     assert main([*args, "status"]) == 0 and len(webhook.received) == 1
 
 
-def test_a_claimed_delivery_is_not_sent_by_a_second_process_but_a_dead_holders_claim_is_taken_over(home, webhook):
-    world = World(home, config(sub(notify=webhook.url())))
+def test_a_claimed_delivery_is_not_sent_by_a_second_process_but_a_dead_holders_claim_is_taken_over(any_home, webhook):
+    world = World(any_home, config(sub(notify=webhook.url())))
     world.change()
     deliver.bundle(world.archive, world.alerts, world.catalog, "r1")
     now = utcnow()
@@ -378,3 +378,26 @@ def test_atom_feed_parses_with_feedparser_with_stable_tag_ids_summary_findings_a
     only = feedparser.parse(atom_feed(world.archive, profile="acme", base_url="https://cw.example.org"))
     assert [e.id for e in only.entries] == [feed.entries[0].id]
     assert atom_feed(world.archive, base_url="https://cw.example.org") == atom_feed(world.archive, base_url="https://cw.example.org")
+
+
+def test_heartbeat_is_off_by_default_and_weekly_sends_an_all_clear_after_a_quiet_week(home, webhook):
+    world = World(home, config(sub("quiet", notify=webhook.url()), sub("pulse", notify=webhook.url(), heartbeat='"weekly"')))
+    t0 = utcnow()
+    assert deliver.bundle(world.archive, world.alerts, world.catalog, "r1", now=t0) == 1  # pulse only
+    assert deliver.bundle(world.archive, world.alerts, world.catalog, "r2", now=t0 + dt.timedelta(days=3)) == 0
+    deliver.deliver(world.archive, world.alerts)
+    assert [m["title"].split(" — ")[0] for m in webhook.received] == ["clausewatch: all clear"]
+    assert deliver.bundle(world.archive, world.alerts, world.catalog, "r3", now=t0 + dt.timedelta(days=8)) == 1
+
+
+def test_alerts_test_sends_a_sample_digest_of_the_newest_matching_change(home, webhook):
+    from crawler.cli import main
+
+    world = World(home, config(sub(notify=webhook.url())))
+    cid = world.change()
+    assert main(["--home", str(home.dir), "--profiles", str(home.profiles), "alerts", "--test", "analysts"]) == 0
+    (message,) = webhook.received
+    assert message["title"].startswith("clausewatch: [test] 1 material change — Mistral API")
+    assert f"/changes/{cid}" in message["message"] and "sample digest" in message["message"]
+    with world.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Delivery)) == 0  # a test is not an outbox delivery

@@ -50,7 +50,7 @@ def setup(home, site, *notify: str):
     assert home.json("check")["new"] == 1  # the first version: nothing to report, nothing sent
 
 
-def test_the_digest_reaches_smtp_and_the_json_webhook_with_profile_criterion_significance_and_link(home, site, smtp, webhook):
+def test_the_digest_reaches_smtp_and_the_json_webhook_and_the_change_is_in_the_feed(home, site, smtp, webhook):
     setup(home, site, smtp.url(), webhook.url())
     assert smtp.messages == [] and webhook.received == []
     site.serve("/privacy", CHANGED)
@@ -69,6 +69,12 @@ def test_the_digest_reaches_smtp_and_the_json_webhook_with_profile_criterion_sig
     for needle in ("Acme", "EU data residency", "MATERIAL", f"{BASE}/changes/{change}"):
         assert needle in hook["message"], needle
     assert home.json("check")["changes"] == [] and len(webhook.received) == 1 and len(smtp.messages) == 1
+
+    import feedparser  # the same change in the Atom feed, read by a real client
+
+    feed = feedparser.parse(home.run("feed", "acme", check_code=0).stdout)
+    assert not feed.bozo and [e.link for e in feed.entries] == [f"{BASE}/changes/{change}"]
+    assert feed.entries[0].id.startswith("tag:cw.example.org,") and feed.entries[0].id.endswith(f":change/{change}")
 
 
 def test_a_digest_the_receiver_missed_is_delivered_on_the_next_run_exactly_once(home, site, webhook):
@@ -117,14 +123,3 @@ def test_validate_reports_an_unknown_profile_in_alerts_toml_and_check_refuses_to
     assert "'ghost' is not a profile" in refused.stderr and "Traceback" not in refused.stderr
     assert home.json("validate", code=2)["errors"][0]["key"] == "subscriptions.a.profiles"
 
-
-def test_feed_command_prints_an_atom_feed_of_the_reported_changes(home, site, webhook):
-    import feedparser
-
-    setup(home, site, webhook.url())
-    site.serve("/privacy", CHANGED)
-    change = home.json("check")["changes"][0]
-    xml = home.run("feed", "acme", check_code=0).stdout
-    feed = feedparser.parse(xml)
-    assert not feed.bozo and [e.link for e in feed.entries] == [f"{BASE}/changes/{change}"]
-    assert feed.entries[0].id.startswith("tag:cw.example.org,") and feed.entries[0].id.endswith(f":change/{change}")

@@ -4,10 +4,9 @@
 
 An entry is one change (a change cited by several profiles is one entry listing each); its id is
 a `tag:` URI (RFC 4151) made of the base URL's host, the day the change was detected and the
-change id, so it never changes and is the same in every feed. Each entry has the summary, the
-findings (as escaped XHTML-free HTML text content) and the link to the review page. The review
-page serves this at /feed.atom. Text from pages is XML-escaped, and characters XML 1.0 forbids are
-replaced.
+change id, so it never changes and is the same in every feed. Each entry has the summary (text),
+the findings and affected criteria (HTML content, every string escaped) and the link to the review
+page, which serves this feed at /feed.atom. Characters XML 1.0 forbids are replaced.
 """
 
 from __future__ import annotations

@@ -30,13 +30,12 @@ def register(sub) -> None:
 
 @exclusive("check")
 def run_check(args, ctx) -> int:
+    from crawler.alerts.config import load_alerts
+    from crawler.alerts.deliver import after_run
     from crawler.crawl import fetch
     from crawler.process import process_run
     from crawler.runs import prepare_run
     from scheduler.stopping import crawl_was_stopped, terminate_as_interrupt
-
-    from crawler.alerts.config import load_alerts
-    from crawler.alerts.deliver import after_run
 
     catalog = ctx.catalog
     load_alerts(ctx.settings, catalog)  # an invalid alerts.toml stops here (exit 2), before anything is recorded
