@@ -246,7 +246,7 @@ def test_digest_groups_by_profile_then_criterion_with_rating_findings_excerpt_an
     assert change.link == f"https://cw.example.org/changes/{material}" and change.criteria[0].rating == "partial"
     assert change.findings[0].excerpt is not None
     text = render.text(view)
-    assert "[-Ireland.-]" in text or "{+and the United States" in text
+    assert '9. Data location: Customer data is stored in Ireland{+ and the United States <script>alert(1)</script>+}.' in text
     assert f"/changes/{minor}" in text and f"/changes/{acme}" in text
     assert "rated partial" in text
     assert render.subject(view) == ("clausewatch: 2 material changes, 1 minor change — Acme Chat (Retention of 30 days), "

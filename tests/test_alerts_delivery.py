@@ -59,7 +59,8 @@ def test_the_digest_reaches_smtp_and_the_json_webhook_and_the_change_is_in_the_f
     (mail,) = smtp.messages
     assert mail["Subject"].startswith("clausewatch: 1 material change — Acme (EU data residency)")
     parts = SMTPServer.parts(mail)
-    assert "EU data residency" in parts["text/plain"] and "MATERIAL" in parts["text/plain"]
+    text_part = parts["text/plain"]
+    assert "EU data residency" in text_part and "MATERIAL" in text_part and f"{BASE}/changes/{change}" in text_part
     page_html = parts["text/html"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_html and "<script>" not in page_html
     assert f'href="{BASE}/changes/{change}"' in page_html

@@ -130,7 +130,7 @@ def text_blocks(view: DigestView) -> list[tuple[str, str | None]]:
 
 
 def footer(view: DigestView, digest_id: int | None) -> str:
-    ref = f"digest {digest_id}" if digest_id else "sample digest"
+    ref = f"digest {digest_id}" if digest_id else ("sample digest" if view.sample else "digest")
     return f"\n-- \n{ref} for subscription {line(view.subscription)}" + (f", run {view.run_id}" if view.run_id else "")
 
 
@@ -182,7 +182,7 @@ def excerpt_html(x: Excerpt) -> str:
 
 
 def change_html(c: ChangeView, full: bool) -> str:
-    link = f'<a href="{e(c.link)}">change {c.change_id}</a>'
+    link = f'<a href="{e(c.link)}">{e(c.link)}</a>'  # the URL as text too: the e-mail's text part is made from this'
     if not full:
         return f"<li>{e(c.significance)} · {e(c.source)}: see above — {link}</li>"
     out = [f"<li><strong>{e(c.significance.upper())}</strong> · {e(c.source)}: {e(c.summary)} — {link}"]
@@ -226,7 +226,7 @@ def html_body(view: DigestView, digest_id: int | None = None) -> str:
         out.append('<h2 style="font-size:16px">Anomalies</h2><ul>')
         out.extend(anomaly_html(a) for a in view.anomalies)
         out.append("</ul>")
-    ref = f"digest {digest_id}" if digest_id else "sample digest"
+    ref = f"digest {digest_id}" if digest_id else ("sample digest" if view.sample else "digest")
     out.append(f'<p style="color:#666;font-size:12px">{ref} for subscription {e(view.subscription)}'
                + (f", run {e(view.run_id)}" if view.run_id else "") + "</p></body></html>")
     return "\n".join(out)
