@@ -300,7 +300,6 @@ class Digest(Base):
     subject: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
-    link: Mapped[str] = mapped_column(Text, default="")  # where a truncated chat message points
 
 
 class Delivery(Base):

@@ -61,8 +61,7 @@ def add_digest(tx, *, subscription: str, kind: DigestKind, run_id: str | None, a
     """
     session = _session(tx)
     now = utcnow()
-    digest = Digest(subscription=subscription, kind=kind, run_id=run_id, created_at=now, subject="", text="",
-                    html="", link="")
+    digest = Digest(subscription=subscription, kind=kind, run_id=run_id, created_at=now, subject="", text="", html="")
     session.add(digest)
     session.flush()
     if alert_ids:
@@ -75,9 +74,9 @@ def add_digest(tx, *, subscription: str, kind: DigestKind, run_id: str | None, a
     return digest.id
 
 
-def set_body(tx, digest_id: int, *, subject: str, text: str, html: str, link: str) -> None:
+def set_body(tx, digest_id: int, *, subject: str, text: str, html: str) -> None:
     _session(tx).execute(update(Digest).where(Digest.id == digest_id)
-                         .values(subject=subject, text=text, html=html, link=link)
+                         .values(subject=subject, text=text, html=html)
                          .execution_options(synchronize_session=False))
 
 
@@ -109,7 +108,6 @@ class Outgoing:
     subject: str
     text: str
     html: str
-    link: str
 
     def to_json(self) -> dict:
         iso = (lambda v: v.isoformat(timespec="seconds") + "Z" if v else None)
@@ -122,7 +120,7 @@ class Outgoing:
 def _outgoing(d: Delivery, g: Digest) -> Outgoing:
     return Outgoing(d.id, g.id, g.subscription, d.channel, d.label, DeliveryStatus(d.status), d.attempts,
                     d.next_attempt_at, d.claimed_by, d.claimed_at, d.last_error, d.sent_at, d.created_at,
-                    DigestKind(g.kind), g.run_id, g.subject, g.text, g.html, g.link)
+                    DigestKind(g.kind), g.run_id, g.subject, g.text, g.html)
 
 
 def deliveries(session, *, statuses=(), ids=(), limit: int | None = None) -> list[Outgoing]:

@@ -124,3 +124,22 @@ def test_validate_reports_an_unknown_profile_in_alerts_toml_and_check_refuses_to
     assert "'ghost' is not a profile" in refused.stderr and "Traceback" not in refused.stderr
     assert home.json("validate", code=2)["errors"][0]["key"] == "subscriptions.a.profiles"
 
+
+
+def test_the_daemon_sends_the_digest_at_the_end_of_a_scheduled_run(home, site, webhook, tmp_path):
+    import time
+
+    from test_schedule import Daemon
+
+    setup(home, site, webhook.url())
+    home.simple_profile("acme", {"privacy": site.url("/privacy")}, source_keys={"interval": "1s"})
+    site.serve("/privacy", CHANGED)
+    daemon = Daemon(home, tmp_path)
+    try:
+        daemon.wait_for("run.finished", timeout=90)
+        deadline = time.monotonic() + 30
+        while not webhook.received and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        assert daemon.stop() == 0
+    assert len(webhook.received) == 1 and "EU data residency" in webhook.received[0]["message"]

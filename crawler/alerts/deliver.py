@@ -56,10 +56,9 @@ def _archive(db_or_archive) -> Archive:
 
 
 # -- bundling ------------------------------------------------------------------------------------
-def _compose(tx, catalog, alerts: Alerts, view: digests.DigestView, digest_id: int) -> None:
-    first = next((c.link for p in view.profiles for g in p.groups for c, _ in g.entries), alerts.base_url)
+def _compose(tx, view: digests.DigestView, digest_id: int) -> None:
     outbox.set_body(tx, digest_id, subject=render.subject(view), text=render.text(view, digest_id),
-                    html=render.html_body(view, digest_id), link=first)
+                    html=render.html_body(view, digest_id))
 
 
 def bundle(db_or_archive, alerts: Alerts, catalog, run_id: str | None, now: dt.datetime | None = None) -> int:
@@ -76,7 +75,7 @@ def bundle(db_or_archive, alerts: Alerts, catalog, run_id: str | None, now: dt.d
                 log.warning("alerts: subscription %r is no longer in %s; %d alerts dropped", name, alerts.path, len(items))
             digest_id = outbox.add_digest(tx, subscription=name, kind=DigestKind.DIGEST, run_id=run_id,
                                           alert_ids=[a.id for a in items], channels=channels)
-            _compose(tx, catalog, alerts, view, digest_id)
+            _compose(tx, view, digest_id)
             made += bool(channels)
         for sub in alerts.subscriptions:
             if sub.heartbeat and sub.name not in queued and sub.channels:
@@ -94,7 +93,7 @@ def heartbeat(sub: Subscription, since: dt.datetime | None, base_url: str, diges
     text = (f"clausewatch — all clear: nothing to report {period} for subscription {sub.name}.\n"
             f"{base_url}\n\n-- \ndigest {digest_id} (heartbeat)")
     html_text = render.e(text.split("\n")[0])
-    return {"subject": f"clausewatch: all clear — nothing to report {period}", "text": text, "link": base_url,
+    return {"subject": f"clausewatch: all clear — nothing to report {period}", "text": text,
             "html": f'<!DOCTYPE html><html><body><p>{html_text}</p><p><a href="{render.e(base_url)}">'
                     f"{render.e(base_url)}</a></p><p>digest {digest_id} (heartbeat)</p></body></html>"}
 
