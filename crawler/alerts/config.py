@@ -148,7 +148,7 @@ def _channel(reader: _Reader, spec: str, where: str) -> Channel | None:
         reader.error(where, f"{shown} is not a notification URL Apprise understands "
                             f"(e.g. mailtos://user:pass@smtp.example.org?to=you@example.org, slack://…, json://host/path)")
         return None
-    label = spec if spec.startswith("env:") else plugin.url(privacy=True)
+    label = spec if spec.startswith("env:") else plugin.url(privacy=True).split("?", 1)[0]  # secrets masked, options dropped
     return Channel(spec, url, label)
 
 

@@ -86,7 +86,7 @@ def _state_detail(r) -> str:
         return when(r.sent_at)
     if r.status == "pending":
         return f"next {when(r.next_attempt_at)}" if r.next_attempt_at else "due"
-    return f"{r.attempts} attempts"
+    return f"{r.attempts} attempt{'' if r.attempts == 1 else 's'}"
 
 
 def run_test(args, ctx, alerts) -> int:
