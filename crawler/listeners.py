@@ -58,8 +58,16 @@ class ProgressLine:
             self.stream.flush()
 
 
-def attach_listeners(archive, ctx=None) -> None:
+def attach_listeners(archive, ctx=None, settings=None, catalog=None) -> None:
+    """Every command's archive: the run log, the progress line at a terminal, the alert outbox."""
+    from crawler.alerts.outbox import attach as attach_outbox
+    from crawler.errors import ConfigError
+
     archive.attach(RunLog())
     args = getattr(ctx, "args", None)
     if args is not None and not getattr(args, "json", False) and sys.stderr.isatty():
         archive.attach(ProgressLine())
+    try:  # `check` validated alerts.toml before it started; read-only commands never need it
+        attach_outbox(archive, settings or ctx.settings, catalog or ctx.catalog)
+    except ConfigError:
+        log.warning("alerts.toml is invalid: no alerts are queued (clausewatch validate says why)")

@@ -395,6 +395,11 @@ def guard_finding(a: Analysis) -> str:
 
 
 def process_run(settings: Settings, plan: Plan, catalog: Catalog | None = None, archive=None) -> RunSummary:
-    archive = archive or Archive.open(settings.database)
+    """Process a run's documents; without an archive (`scrapy crawl documents`) open one with the listeners."""
     catalog = catalog or load_catalog(settings.profiles)
+    if archive is None:
+        from crawler.listeners import attach_listeners
+
+        archive = Archive.open(settings.database)
+        attach_listeners(archive, settings=settings, catalog=catalog)
     return Processor(settings, archive, catalog, plan.run_id).process(plan)

@@ -6,6 +6,7 @@ only `snapshots/` imports the models themselves.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 from diffing.significance import Significance  # noqa: F401 - one vocabulary: defined beside the significance rules
@@ -63,3 +64,28 @@ class FindingKind(StrEnum):
     WATCH = "watch"
     VOCABULARY = "vocabulary"
     STRUCTURE = "structure"
+
+
+class AlertKind(StrEnum):
+    """What an outbox row announces to one subscription."""
+
+    CHANGE = "change"
+    ANOMALY_OPENED = "anomaly-opened"
+    ANOMALY_CLOSED = "anomaly-closed"
+
+
+class DigestKind(StrEnum):
+    DIGEST = "digest"  # the alerts of one run (and any left over from earlier runs)
+    HEARTBEAT = "heartbeat"  # "all clear": nothing to report for a while
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # not sent yet, or failed and waiting for its next attempt
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the attempt limit; shown by `status` (exit 1)
+    DISMISSED = "dismissed"  # a failed delivery someone chose to forget (`alerts --dismiss`)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, as every timestamp column stores it."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

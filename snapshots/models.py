@@ -15,12 +15,8 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-from snapshots.kinds import (AnomalyKind, FindingKind, Outcome, ReviewStatus, RunKind, RunStatus,  # noqa: F401
-                             Significance, VersionKind)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+from snapshots.kinds import (AlertKind, AnomalyKind, DeliveryStatus, DigestKind, FindingKind,  # noqa: F401
+                             Outcome, ReviewStatus, RunKind, RunStatus, Significance, VersionKind, utcnow)
 
 
 class Base(DeclarativeBase):
@@ -202,3 +198,51 @@ class Lease(Base):
     host: Mapped[str | None] = mapped_column(String(200), nullable=True)
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class Alert(Base):
+    """The alert outbox: one row per (subscription, thing to announce), written in the transaction
+    that records the change or the anomaly; bundled into a digest after the run."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # AlertKind
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"), nullable=True)
+    profile: Mapped[str | None] = mapped_column(String(200), nullable=True)  # a change's citing profile
+    anomaly_id: Mapped[int | None] = mapped_column(ForeignKey("anomalies.id"), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("alert_digests.id"), nullable=True, index=True)
+
+
+class Digest(Base):
+    """One message for one subscription, rendered once so every retry sends the same words."""
+
+    __tablename__ = "alert_digests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="digest")  # DigestKind
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """One digest to one channel of its subscription: pending until sent, retried with back-off."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("alert_digests.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))  # a hash of the notify entry as written (no secrets)
+    label: Mapped[str] = mapped_column(Text)  # the channel for people, secrets masked
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # DeliveryStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)  # host:pid sending it now
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.cli import browse, check, distributed, manage, operate, preview
+from crawler.cli import alerts, browse, check, distributed, manage, operate, preview
 from crawler.cli.context import Context, UsageError
 from crawler.config import ConfigError
-from crawler.errors import ClausewatchError, StorageError
+from crawler.errors import ClausewatchError, StorageError, UserError
 from crawler.profiles import ProfileError
 
-MODULES = [check, browse, manage, preview, operate, distributed]
+MODULES = [check, browse, manage, preview, operate, distributed, alerts]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     try:
         ctx = Context(args)
         return args.func(args, ctx) or 0
-    except (UsageError, ConfigError, ProfileError) as exc:
+    except (UsageError, ConfigError, ProfileError, UserError) as exc:
         print(f"clausewatch: error: {exc}", file=sys.stderr)
         return 2
     except StorageError as exc:  # the database failed: loudly, in one line; nothing half-written

@@ -30,12 +30,15 @@ def register(sub) -> None:
 
 @exclusive("check")
 def run_check(args, ctx) -> int:
+    from crawler.alerts.config import load_alerts
+    from crawler.alerts.deliver import after_run
     from crawler.crawl import fetch
     from crawler.process import process_run
     from crawler.runs import prepare_run
     from scheduler.stopping import crawl_was_stopped, terminate_as_interrupt
 
     catalog = ctx.catalog
+    load_alerts(ctx.settings, catalog)  # an invalid alerts.toml stops here (exit 2), before anything is recorded
     invalid = ctx.report_profile_errors()
     for pid in args.profile:
         if pid not in catalog.profiles:
@@ -60,6 +63,7 @@ def run_check(args, ctx) -> int:
         emit_json(summary.to_json())
     else:
         print_summary(ctx, summary)
+    after_run(ctx.db, ctx.settings, catalog, plan.run_id)  # the digests go out (failures are retried later)
     if invalid:
         return 2
     summary.sync()
@@ -116,16 +120,22 @@ def print_summary(ctx, summary) -> None:
 
 
 def run_validate(args, ctx) -> int:
+    from crawler.alerts.config import AlertsError, load_alerts
+
     catalog = ctx.catalog
     problems = [{"file": e.path, "key": e.key, "problem": e.message} for e in catalog.errors]
+    try:
+        load_alerts(ctx.settings, catalog)
+    except AlertsError as exc:
+        problems += exc.problems
     warnings = catalog.conflicts()
     if args.json:
         emit_json({"profiles": sorted(catalog.profiles), "errors": problems, "warnings": warnings})
     else:
-        for e in catalog.errors:
-            print(f"error: {e}")
+        for e in problems:
+            print(f"error: {e['file']}: {e['key'] + ': ' if e['key'] else ''}{e['problem']}")
         for w in warnings:
             print(f"warning: {w}")
         docs = {s.key for s in catalog.sources()}
-        print(f"{len(catalog.profiles)} valid profiles, {len(docs)} documents, {len(catalog.errors)} problems")
+        print(f"{len(catalog.profiles)} valid profiles, {len(docs)} documents, {len(problems)} problems")
     return 2 if problems else 0

@@ -143,6 +143,10 @@ def collect_status(ctx, max_age: dt.timedelta) -> dict:
                               "overdue": due <= aware_now, "documents": len(entry.documents)})
         next_runs.sort(key=lambda r: r["due"])
     finished = completed.finished_at if completed else None
+    from crawler.alerts.deliver import state as alert_state
+
+    with ctx.db.session() as s:
+        alerts = alert_state(s)
     return {
         "last_run": _run_json(last) if last else None,
         "last_completed_at": _iso(finished),
@@ -151,7 +155,8 @@ def collect_status(ctx, max_age: dt.timedelta) -> dict:
         "failing_documents": failing,
         "lease": ({"holder": holder.holder, "since": _iso(holder.acquired_at), "expires": _iso(holder.expires_at),
                    "expired": holder.expires_at < now} if holder else None),
-        "healthy": finished is not None and now - finished <= max_age,
+        "alerts": alerts,
+        "healthy": finished is not None and now - finished <= max_age and not alerts["failed"],
         "max_age": ctx.args.max_age or ctx.settings.max_age,
     }
 
@@ -205,9 +210,14 @@ def run_status(args, ctx) -> int:
         print(f"\nFailing documents ({len(data['failing_documents'])})")
         table([[f["failures"], ", ".join(f["sources"]) or f["document"], f["reason"] or ""]
                for f in data["failing_documents"]], ["FAILURES", "SOURCES", "LAST REASON"])
+    if data["alerts"]["failed_deliveries"]:
+        print(f"\nFailed alert deliveries ({data['alerts']['failed']}; retry: clausewatch alerts --retry)")
+        table([[d["id"], d["subscription"], d["channel"][:60], d["last_error"] or ""]
+               for d in data["alerts"]["failed_deliveries"]], ["ID", "SUBSCRIPTION", "CHANNEL", "LAST ERROR"])
     verdict = "healthy" if data["healthy"] else "UNHEALTHY"
     last = data["last_completed_at"] or "never"
-    print(f"\n{verdict}: last completed check {last} (max age {max_age_text})")
+    failed = f"; {data['alerts']['failed']} alert deliveries failed" if data["alerts"]["failed"] else ""
+    print(f"\n{verdict}: last completed check {last} (max age {max_age_text}){failed}")
     return 0 if data["healthy"] else 1
 
 
