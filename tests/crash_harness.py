@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from crawler.crashpoints import POINTS, VARIABLE
-from snapshots.models import Anomaly, Assessment, Blob, Change, Document, Run, Snapshot, Version
+from snapshots.models import Alert, Anomaly, Assessment, Blob, Change, Document, Run, Snapshot, Version
 
 PARAGRAPH = ("Customer data is stored in Ireland and deleted thirty days after the end of the contract. "
              "Sub-processors are listed on the trust centre and customers are told before a new one is added. ")
@@ -49,8 +49,17 @@ def serve_epoch(site, epoch: dict) -> None:
             site.serve(path, body)
 
 
+ALERTS = """base_url = "http://127.0.0.1:8000"
+[[subscriptions]]
+name = "analysts"
+notify = ["json://127.0.0.1:9/hook"]   # nobody listens: deliveries wait, alerts must not be lost or doubled
+min_significance = "minor"
+"""
+
+
 def setup(home, site) -> None:
     home.simple_profile("acme", {p.strip("/"): site.url(p) for p in EPOCHS[0]})
+    (home.dir / "alerts.toml").write_text(ALERTS)
     home.env["CLAUSEWATCH_PROCESSES"] = "2"  # the pool too: its workers must die with the run
 
 
@@ -101,6 +110,14 @@ def integrity(db) -> list[str]:
                                .group_by(Assessment.change_id, Assessment.profile)).all()
         problems += [f"change {c}: {n} assessments for {p}" for c, p, n in per_change if n != 1]
         problems += [f"run {r.id} still running" for r in s.scalars(select(Run).where(Run.status == "running"))]
+        alerts = s.execute(select(Alert.subscription, Alert.change_id, Alert.profile, func.count())
+                           .where(Alert.change_id.is_not(None))
+                           .group_by(Alert.subscription, Alert.change_id, Alert.profile)).all()
+        problems += [f"change {c}: {n} alerts for {sub}/{p}" for sub, c, p, n in alerts if n != 1]
+        alerted = {c for _, c, _, _ in alerts}
+        for a in s.scalars(select(Assessment).where(Assessment.reported.is_(True))):
+            if a.change_id not in alerted:
+                problems.append(f"change {a.change_id}: reported for {a.profile} but no alert was queued")
     return problems
 
 
