@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres,distributed,render]'
 	touch $(STAMP)
 
+# make itself exits 2 whenever a command fails; the line below names clausewatch's own exit code
 check: install
-	$(BIN)/clausewatch validate
-	$(BIN)/clausewatch check
+	@$(BIN)/clausewatch validate && $(BIN)/clausewatch check || { code=$$?; \
+	  echo "clausewatch exited $$code (0 done, 2 profile or settings error, 3 some documents failed, 4 another run holds the lease)" >&2; \
+	  exit $$code; }
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -42,6 +42,8 @@ def close_all(tx, document_id: int, run_id: str | None = None, kinds=None) -> in
     rows = tx.session.scalars(q).all()
     for row in rows:
         row.open, row.closed_at = False, utcnow()
+    tx.session.flush()
+    for row in rows:
         tx.emit(AnomalyClosed(row.id, document_id, row.kind, run_id))
     return len(rows)
 

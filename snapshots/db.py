@@ -32,12 +32,6 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-    # let SQLAlchemy, not pysqlite, begin transactions, so SAVEPOINTs nest (SQLAlchemy's pysqlite recipe)
-    dbapi_connection.isolation_level = None
-
-
-def _sqlite_begin(conn):
-    conn.exec_driver_sql("BEGIN")
 
 
 def shown(url: str) -> str:
@@ -75,7 +69,6 @@ def make_engine(url: str) -> Engine:
                 raise ConfigError(f"data directory {folder}: cannot create it ({error.strerror})") from None
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]

@@ -110,6 +110,9 @@ class Dispatcher:
             if method is None:
                 continue
             try:
+                # the fact's own writes go first, so the savepoint nests inside their transaction
+                # (pysqlite begins a transaction at the first write, not before a SAVEPOINT)
+                tx.session.flush()
                 with tx.session.begin_nested():
                     method(event, tx)
             except Exception:  # noqa: BLE001 - a listener never breaks a run

@@ -45,6 +45,9 @@ def run_check(args, ctx) -> int:
             raise UsageError(f"no valid profile {pid!r} (known: {', '.join(sorted(catalog.profiles)) or 'none'})")
     sources = [ctx.source(ref) for ref in args.source]
     selected = catalog.sources(args.profile, [s.ref for s in sources])
+    if not selected:  # nothing to check is not a successful check: no run is recorded
+        raise UsageError(f"nothing to check: no valid profile with sources in {ctx.settings.profiles}"
+                         + (" (see the errors above)" if invalid else ""))
     if args.distributed:  # `clausewatch worker`s fetch the pages; refuses a setup they cannot share
         fetch = distributed_fetch(args, ctx)
     plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id)
@@ -129,6 +132,9 @@ def run_validate(args, ctx) -> int:
     except AlertsError as exc:
         problems += exc.problems
     warnings = catalog.conflicts()
+    if not catalog.profiles and not catalog.errors:  # an empty folder validates nothing: say so
+        problems.append({"file": str(ctx.settings.profiles), "key": "",
+                         "problem": "no profiles here (*.toml); nothing would be checked"})
     if args.json:
         emit_json({"profiles": sorted(catalog.profiles), "errors": problems, "warnings": warnings})
     else:
