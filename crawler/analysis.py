@@ -71,9 +71,10 @@ class Analysis:
     words: int = 0
     format: str = "html"
     changed: bool = False
-    problem_kind: str | None = None  # failed | blocked | suspicious
+    problem_kind: str | None = None  # failed | blocked | suspicious | moved
     problem: str | None = None
     problem_url: str | None = None
+    moved_to: str | None = None  # problem "moved": the absolute URL a redirect stub sends to
     added_words: int = 0
     removed_words: int = 0
     assessments: list = field(default_factory=list)  # (Citing, diffing.assess.Assessment)
@@ -99,6 +100,10 @@ def analyse(job: Job) -> Analysis:
     for page in job.pages:
         extraction = _extract(page, job.rules, out)
         if extraction is None:
+            return out
+        if extraction.problem_kind == "moved":  # a redirect stub, before any other judgement of its text
+            out.problem_kind, out.problem_url, out.moved_to = "moved", page.url, extraction.moved_to
+            out.problem = f"the document moved: {extraction.problem}; no version recorded"
             return out
         # a real document may mention "captcha"; only a short page carrying a marker is a challenge
         marker = None if job.rebaseline or extraction.words >= 150 else blocked_marker(page.body)

@@ -12,7 +12,7 @@ import re
 from .rules import Range, Selector, compile_css
 from .tree import drop, text_of
 
-__all__ = ["apply_remove", "apply_select", "closest_candidate", "describe"]
+__all__ = ["apply_remove", "apply_select", "closest_candidate", "describe", "section_clone"]
 
 
 def describe(selector: Selector) -> str:
@@ -181,3 +181,15 @@ def closest_candidate(root, selector: Selector) -> tuple[str, int] | None:
         return (similarity + landmark - 0.3 * (words / total > 0.97 and el.tag == "div"), words)
     best, words = max(candidates, key=score)
     return _css_name(best), words
+
+
+def section_clone(root, heading, level: int):
+    """A copy of the page from ``heading`` to the next heading of level ``level`` or higher."""
+    pos = _Positions(root)
+    start = pos.open[heading] - 0.25
+    end = pos.close[root] + 0.25
+    for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        if pos.open[el] > pos.close[heading] and int(el.tag[1]) <= level:
+            end = pos.open[el] - 0.25
+            break
+    return _clone_range(root, start, end, pos)
