@@ -23,6 +23,7 @@ from diffing.findings import (
     Finding,
     VocabularyHit,
     evidence_findings,
+    link_findings,
     rank,
     structure_changes,
     structure_findings,
@@ -30,6 +31,7 @@ from diffing.findings import (
     vocabulary_hits,
     watch_findings,
 )
+from diffing.links import LinkChange, link_changes
 from diffing.sections import SectionIndex
 from diffing.significance import (
     COSMETIC,
@@ -114,6 +116,10 @@ class _Change:
         return None
 
     @cached_property
+    def links(self) -> list[LinkChange]:
+        return link_changes(self.old, self.new)
+
+    @cached_property
     def old_sections(self) -> SectionIndex:
         return SectionIndex(self.old)
 
@@ -169,7 +175,7 @@ def assess(
     change = _change(old_text, new_text, tuple(ignore), ops)
     added, removed = change.stats
     reason = change.cosmetic_reason
-    if reason is not None or old_text == new_text:
+    if (reason is not None and not change.links) or old_text == new_text:
         reason = reason or "no change"
         summary = summarize(
             document_label=document_label, significance=COSMETIC, findings=(), criteria=criteria,
@@ -184,10 +190,11 @@ def assess(
         *watch_findings(criteria, change.substantive),
         *vocabulary_findings(change.vocabulary_hits(vocabulary), criteria, themes),
         *structure_findings(change.structure, vocabulary, criteria, themes),
+        *link_findings(change.links, new_text, change.new_sections, vocabulary, criteria, themes),
     ]
     findings.sort(key=rank)
     affected = [c.id for c in criteria if any(finding.criterion == c.id for finding in findings)]
-    significance = MATERIAL if findings else MINOR
+    significance = MATERIAL if any(f.kind != "link" or f.theme for f in findings) else MINOR
     summary = summarize(
         document_label=document_label, significance=significance, findings=findings, criteria=criteria,
         edits=change.edits, added=added, removed=removed, cosmetic_reason="", vocabulary=vocabulary,

@@ -10,6 +10,8 @@ Four kinds, strongest first:
   deleted, or a quantity changed ("30 days" → "90 days"); it affects the criteria sharing its
   theme, or none (``criterion=None``) — it still makes the change material.
 - ``structure``: a section was added, removed or renamed (renumbering alone is not a rename).
+- ``link``: a link of the text points elsewhere (``diffing.links``); it affects the criteria
+  sharing the theme its link text names, and makes the change material only then.
 
 Only edits that change the wording are looked at (cosmetic edits never make findings). A finding
 that affects several criteria is recorded once per criterion.
@@ -29,7 +31,7 @@ from diffing.sections import SectionIndex
 from diffing.textkey import match_key
 from diffing.vocabulary import QUANTITY_RE, Vocabulary, compile_terms, normalise_term
 
-KIND_ORDER = {"evidence": 0, "watch": 1, "vocabulary": 3, "structure": 4}
+KIND_ORDER = {"evidence": 0, "watch": 1, "vocabulary": 3, "structure": 4, "link": 5}
 
 
 def rank(finding: Finding) -> tuple[bool, int]:
@@ -59,7 +61,7 @@ class CriterionRef:
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "evidence" | "watch" | "vocabulary" | "structure"
+    kind: str  # "evidence" | "watch" | "vocabulary" | "structure" | "link"
     criterion: str | None  # criterion id
     detail: str
     section: str | None
@@ -477,4 +479,28 @@ def structure_findings(
         section = new_title if what != "removed" else old_title
         for criterion in affected or [None]:
             findings.append(Finding("structure", criterion, detail, section, excerpt))
+    return findings
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+def link_findings(
+    changes, new_text: str, new_sections: SectionIndex, vocabulary: Vocabulary,
+    criteria: Sequence[CriterionRef], criterion_themes: dict[str, set[str]],
+) -> list[Finding]:
+    """A finding per link whose target changed; ``theme`` set when its text names one."""
+    from diffing.links import body_offset
+
+    findings = []
+    for change in changes:
+        themes = vocabulary.themes_in(change.text)
+        theme = min(themes) if themes else None
+        detail = f'link target changed: "{shorten(change.text, 60)}" now points to {change.new} (was {change.old})'
+        excerpt = f'"{shorten(change.old, 70)}" → "{shorten(change.new, 70)}"'
+        at = body_offset(new_text, change.text)
+        section = new_sections.at(at) if at is not None else None
+        affected = [c.id for c in criteria if themes & criterion_themes[c.id]]
+        for criterion in affected or [None]:
+            findings.append(Finding("link", criterion, detail, section, excerpt, theme))
     return findings

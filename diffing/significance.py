@@ -8,8 +8,10 @@
   document's ``ignore`` regexes are removed; or only a per-request timestamp changed (a clock time
   to the second with its date and zone, "Page generated 2026-12-01 07:22:10 UTC": volatile by its
   shape, a document's own terms are never timed to the second).
-- ``minor``: wording changed, no finding.
-- ``material``: at least one finding.
+- ``minor``: wording changed, no finding; or only ``link`` findings whose link text names no
+  vocabulary theme (a link pointing elsewhere). Edits of the link definitions after the text are
+  cosmetic in themselves: what they change is told by ``diffing.links``.
+- ``material``: at least one other finding.
 
 A changed number or duration in substance ("30 days" → "90 days") is not a date, so it is never
 cosmetic; a date changed inside an ordinary sentence (not a dateline) is at least minor.
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from diffing.edits import Edit
+from diffing.links import is_definitions_only
 from diffing.textkey import match_key, strip_dates, strip_timestamps, strip_volatile
 
 
@@ -45,6 +48,7 @@ DATE_ONLY = "date-only edit"
 IGNORED_ONLY = "ignored pattern only"
 COPYRIGHT_ONLY = "copyright notice only"
 PREAMBLE_ONLY = "the title repeated above itself"
+LINK_DEFINITIONS_ONLY = "link targets only"
 TIMESTAMP_ONLY = "a per-request timestamp only (a clock time to the second, new on every fetch)"
 # a notice, with its year: "Meta © 2026", "Copyright 2025-2026 Example" (not "DMCA copyright policy")
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b).{0,40}\b(?:19|20)\d\d\b|\b(?:19|20)\d\d\b.{0,40}(?:©|\(c\))", re.I)
@@ -103,6 +107,8 @@ def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = (), titles: tuple
     site bar or breadcrumb repeating that title above it, appearing or vanishing, is not the document.
     """
     old, new = edit.old, edit.new
+    if (old.strip() or new.strip()) and all(not lines.strip() or is_definitions_only(lines) for lines in (old, new)):
+        return LINK_DEFINITIONS_ONLY  # the list of link targets after the text: see diffing.links
     if (titles and all(edit.old_start + a <= titles[0] for a, _ in edit.deleted)
             and all(edit.new_start + a <= titles[1] for a, _ in edit.inserted)
             and _title_copies_only(old, edit.old_start, titles[0], titles[2])

@@ -16,6 +16,7 @@ EXTRACTOR_VERSION = "1.2.0"
 PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell", "moved")
 _HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_LINK_DEFINITION = re.compile(r"^\[(?:[^\]\\]|\\.)+\]: \S+$", re.M)  # links.link_definitions: not words
 
 
 @dataclass
@@ -54,7 +55,7 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
         text=text,
         format=kind,
         headings=[match.group(1).strip() for match in _HEADING.finditer(text)],
-        words=len(_WORD.findall(text)),
+        words=len(_WORD.findall(_LINK_DEFINITION.sub("", text))),
         problem_kind=problem_kind,
         problem=problem,
         note=getattr(result, "note", None),

@@ -3,7 +3,8 @@
 Without declared ``select`` rules the region is the URL fragment's target when the URL has one
 (``fragment``), else the page's main content (``boilerplate.default_regions``): every sibling
 article or tab panel, in order, each under its own heading. A short page that only redirects is a
-``moved`` problem naming its target (``stub``).
+``moved`` problem naming its target (``stub``). The text ends with the reference definitions
+of its links (``links``), so that a changed link target is a change.
 """
 
 import re
@@ -13,6 +14,7 @@ from lxml import etree
 
 from . import boilerplate, markdown, selection
 from .fragment import anchor_of, select_fragment
+from .links import link_definitions
 from .rules import Rules
 from .stub import redirect_target
 from .tree import parse, text_of
@@ -119,7 +121,11 @@ def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str =
         boilerplate.strip_furniture(root, url)
         regions = boilerplate.default_regions(root)
     text = _render_regions(root, regions)
-    if shell and len(_WORDS.findall(text)) < SHELL_MAX_WORDS:
+    short = len(_WORDS.findall(text)) < SHELL_MAX_WORDS
+    if text.strip():
+        links = link_definitions(regions, text, url)
+        text += "\n\n" + links if links else ""
+    if shell and short:
         return HtmlResult(text, "script-shell", shell, note)
     if not text.strip():
         return HtmlResult("", "empty", "the page has no text", note)
