@@ -32,6 +32,7 @@ from diffing.findings import (
     watch_findings,
 )
 from diffing.links import LinkChange, link_changes
+from diffing.rows import row_hits
 from diffing.sections import SectionIndex
 from diffing.significance import (
     COSMETIC,
@@ -132,9 +133,13 @@ class _Change:
         return structure_changes(self.old_sections, self.new_sections)
 
     def vocabulary_hits(self, vocabulary: Vocabulary) -> list[VocabularyHit]:
+        """Row hits for edits inside tables and row lists (``diffing.rows``), term and quantity
+        hits for the other edits."""
         key = id(vocabulary)
         if key not in self._hits:
-            self._hits[key] = (vocabulary, vocabulary_hits(vocabulary, self.substantive))
+            rows, explained = row_hits(self.old, self.new, self.substantive, vocabulary)
+            others = [edit for k, edit in enumerate(self.substantive) if k not in explained]
+            self._hits[key] = (vocabulary, rows + vocabulary_hits(vocabulary, others))
         return self._hits[key][1]
 
 

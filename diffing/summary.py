@@ -69,7 +69,7 @@ def summarize(
     labels = [criterion.label for criterion in criteria if criterion.id in affected]
     if labels:
         tail = f" — may affect: {_list(labels)}"
-    elif top.kind == "vocabulary" and top.theme and top.theme != "quantity":
+    elif top.kind == "vocabulary" and top.theme and top.theme not in ("quantity", "rows"):
         tail = f" — {vocabulary.label(top.theme)}"
     else:
         tail = ""
