@@ -134,3 +134,12 @@ def test_references_to_other_sites_in_a_list_stay_in_the_text():
 <li><a href="https://aws.amazon.com/privacy">Amazon</a></li><li><a href="https://cloud.google.com/privacy">Google</a></li>
 <li><a href="https://azure.microsoft.com/privacy">Microsoft</a></li></ul></main></body></html>""".encode()
     assert "- Amazon" in extract(page, url="https://example.com/").text
+
+
+def test_preview_says_what_a_fragment_selected_and_names_a_missing_one(home, site):
+    url = site.serve("/legal/", hub())
+    out = home.run("preview", url + "#platform-terms", check_code=0).stdout
+    assert "Selected: fragment #platform-terms: the <article> element with id 'platform-terms'" in out
+    assert "Platform terms" in out and "Consumer terms" not in out
+    missing = home.run("preview", url + "#enterprise-terms", check_code=3).stdout
+    assert "fragment #enterprise-terms matched nothing" in missing
