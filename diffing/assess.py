@@ -20,6 +20,7 @@ from diffing.diff import Op, diff_stats, word_diff
 from diffing.edits import Edit, find_edits
 from diffing.findings import (
     CriterionRef,
+    change_excerpt,
     Finding,
     VocabularyHit,
     evidence_findings,
@@ -31,7 +32,7 @@ from diffing.findings import (
     vocabulary_hits,
     watch_findings,
 )
-from diffing.links import LinkChange, link_changes
+from diffing.links import NAVIGATION_LIST, LinkChange, link_changes, navigation_reason
 from diffing.rows import row_hits
 from diffing.sections import SectionIndex
 from diffing.significance import (
@@ -100,6 +101,9 @@ class _Change:
             if match_key(old_title.title) == match_key(new_title.title):
                 titles = (old_title.offset, new_title.offset, match_key(old_title.title))
         classify_edits(edits, self.ignore, titles)
+        for edit in edits:
+            if not edit.cosmetic:
+                edit.cosmetic = navigation_reason(self.old, self.new, edit)
         return edits
 
     @cached_property
@@ -186,7 +190,9 @@ def assess(
             document_label=document_label, significance=COSMETIC, findings=(), criteria=criteria,
             edits=change.edits, added=added, removed=removed, cosmetic_reason=reason, vocabulary=vocabulary,
         )  # fmt: skip
-        return Assessment(COSMETIC, [], [], summary, added, removed)
+        why = [Finding("structure", None, f"cosmetic: {NAVIGATION_LIST}", edit.section, change_excerpt(edit))
+               for edit in change.edits if edit.cosmetic == NAVIGATION_LIST]
+        return Assessment(COSMETIC, why[:1], [], summary, added, removed)
     themes = {criterion.id: _criterion_themes(vocabulary, criterion) for criterion in criteria}
     findings = [
         *evidence_findings(

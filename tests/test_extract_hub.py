@@ -143,3 +143,28 @@ def test_preview_says_what_a_fragment_selected_and_names_a_missing_one(home, sit
     assert "Platform terms" in out and "Consumer terms" not in out
     missing = home.run("preview", url + "#enterprise-terms", check_code=3).stdout
     assert "fragment #enterprise-terms matched nothing" in missing
+
+
+def test_a_kept_list_of_links_to_one_other_site_gaining_an_entry_is_cosmetic_and_says_why():
+    def page(items):
+        links = "".join(f'<li><a href="https://docs.example.org/legal/{k}">{k.title()}</a></li>' for k in items)
+        return f"<html><body><main><h1>Legal hub</h1><ul>{links}</ul><h2>Terms</h2><p>{LOREM * 3}</p></main></body></html>".encode()
+    url = "https://example.com/legal/"
+    old = extract(page(["terms", "privacy", "dpa"]), url=url).text
+    assert "- Dpa" in old  # another site's pages: extraction keeps the list
+    out = analyse(Job(1, [Page(url, page(["terms", "privacy", "dpa", "usage"]), "text/html")], Rules(),
+                      previous_text=old, previous_key="x", citing=[Citing("p", "s", "Hub", [])]))
+    assessment = out.assessments[0][1]
+    assert out.changed and assessment.significance == "cosmetic"
+    assert "navigation" in assessment.summary and "navigation" in assessment.findings[0].detail
+
+
+def test_a_list_of_links_to_many_sites_gaining_an_entry_is_reported():
+    def page(items):
+        links = "".join(f'<li><a href="https://{k}.example/privacy">{k.title()}</a></li>' for k in items)
+        return f"<html><body><main><h1>Sub-processors</h1><ul>{links}</ul><p>{LOREM * 3}</p></main></body></html>".encode()
+    url = "https://example.com/legal/"
+    old = extract(page(["amazon", "google", "microsoft"]), url=url).text
+    out = analyse(Job(1, [Page(url, page(["amazon", "google", "microsoft", "persona"]), "text/html")], Rules(),
+                      previous_text=old, previous_key="x", citing=[Citing("p", "s", "DPA", [])]))
+    assert out.assessments[0][1].reported
