@@ -168,3 +168,20 @@ def test_a_list_of_links_to_many_sites_gaining_an_entry_is_reported():
     out = analyse(Job(1, [Page(url, page(["amazon", "google", "microsoft", "persona"]), "text/html")], Rules(),
                       previous_text=old, previous_key="x", citing=[Citing("p", "s", "DPA", [])]))
     assert out.assessments[0][1].reported
+
+
+def test_an_accordion_toggle_anchor_selects_what_it_opens_and_page_state_is_ignored():
+    page = b"""<html><body><main><h2>Questions</h2>
+<a class="toggle" id="retention">How long is data kept?</a><div><p>Chats are kept for 18 months.</p></div>
+<a class="toggle" id="training">Is data used for training?</a><div><p>Only with consent.</p></div>
+</main></body></html>"""
+    result = extract(page, url="https://example.com/faq#retention&open=%2Cretention")
+    assert result.text.startswith("How long is data kept?") and "18 months" in result.text
+    assert "training" not in result.text
+    assert result.note == "fragment #retention: the part opened by 'How long is data kept?'"
+
+
+@pytest.mark.parametrize("url", ["https://example.com/app#/privacy", "https://example.com/p#tab=2",
+                                 "https://example.com/p#:~:text=retention"])
+def test_routes_state_and_text_fragments_are_not_anchors(url):
+    assert extract(hub(), url=url).headings == ["Consumer terms", "Platform terms", "Usage policy"]

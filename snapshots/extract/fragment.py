@@ -9,7 +9,12 @@ declared ``select`` rules, the fragment picks:
   id=…>``, ``<h2><a id=…></a>…</h2>``, ``<a id=…></a><h2>…</h2>``): from the heading to the next
   heading of the same or a higher level.
 
-A fragment that is a client-side route (``#/privacy``, ``#!privacy``) or a text fragment
+- the part of the page an inline anchor opens, when the anchor is a short link or label of its
+  own (an accordion toggle ``<a class="zippy" id=…>Question?</a>``): from it to the next anchor
+  of its kind or the next heading.
+
+Page state after the anchor (``#gemini_apps&zippy=…``) is ignored. A fragment that is a
+client-side route (``#/privacy``, ``#!privacy``), state only (``#tab=2``) or a text fragment
 (``#:~:text=…``) is not an anchor and selects nothing. Fetches never send the fragment.
 """
 
@@ -26,12 +31,16 @@ __all__ = ["anchor_of", "FragmentMatch", "select_fragment"]
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _WORDS = re.compile(r"\w+")
+_INLINE = frozenset(("a", "span", "button", "label", "strong", "b", "em", "summary", "dt"))
+_TOGGLE_WORDS = 20
 
 
 def anchor_of(url: str) -> str | None:
     """The anchor a URL points at, or None (no fragment, a route, a text fragment)."""
     fragment = unquote(urlsplit(url or "").fragment).strip()
-    if not fragment or fragment[0] in "/!" or fragment.startswith(":~:"):
+    if "&" in fragment:
+        fragment = fragment.split("&", 1)[0]  # "#anchor&zippy=…": page state follows the anchor
+    if not fragment or fragment[0] in "/!" or fragment.startswith(":~:") or "=" in fragment:
         return None
     return fragment
 
@@ -74,6 +83,12 @@ def select_fragment(root, anchor: str) -> FragmentMatch | None:
     heading = _heading_of(el)
     if heading is not None:
         title = " ".join(text_of(heading).split())
-        return FragmentMatch(section_clone(root, heading, int(heading.tag[1])),
-                             f"fragment #{anchor}: the section under the heading {title!r}")
+        level = int(heading.tag[1])
+        region = section_clone(root, heading, lambda e: e.tag in _HEADINGS and int(e.tag[1]) <= level)
+        return FragmentMatch(region, f"fragment #{anchor}: the section under the heading {title!r}")
+    if el.tag in _INLINE and len(_WORDS.findall(text_of(el))) <= _TOGGLE_WORDS:
+        title = " ".join(text_of(el).split())
+        kind = (el.tag, el.get("class"))
+        region = section_clone(root, el, lambda e: e.tag in _HEADINGS or (e.tag, e.get("class")) == kind and e.get("id"))
+        return FragmentMatch(region, f"fragment #{anchor}: the part opened by {title!r}")
     return FragmentMatch(el, f"fragment #{anchor}: the <{el.tag}> element with id {anchor!r}")

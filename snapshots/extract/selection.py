@@ -183,13 +183,14 @@ def closest_candidate(root, selector: Selector) -> tuple[str, int] | None:
     return _css_name(best), words
 
 
-def section_clone(root, heading, level: int):
-    """A copy of the page from ``heading`` to the next heading of level ``level`` or higher."""
+def section_clone(root, start_el, is_end):
+    """A copy of the page from ``start_el`` to the first later element for which ``is_end`` holds
+    (a heading of the same or a higher level, the next anchor of its kind), or to the end."""
     pos = _Positions(root)
-    start = pos.open[heading] - 0.25
+    start = pos.open[start_el] - 0.25
     end = pos.close[root] + 0.25
-    for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6"):
-        if pos.open[el] > pos.close[heading] and int(el.tag[1]) <= level:
+    for el in root.iter():
+        if isinstance(el.tag, str) and el in pos.open and pos.open[el] > pos.close[start_el] and is_end(el):
             end = pos.open[el] - 0.25
             break
     return _clone_range(root, start, end, pos)
