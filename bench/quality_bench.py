@@ -176,6 +176,13 @@ def replay(corpus: Path) -> None:
             tallies = run_replay(corpus, Home(Path(tmp)), site)
     finally:
         site.close()
+    print("\n| mode | real changes reported | page churn reported | real changes rated `material` |")
+    print("|---|---|---|---|")
+    for name, tally in tallies.items():
+        print(f"| {name} | {tally.rate('change'):.3f} ({tally.counts['change', 'reported']}/{tally.total('change')}) "
+              f"| {tally.rate('churn'):.3f} ({tally.counts['churn', 'reported']}/{tally.total('churn')}) "
+              f"| {tally.material_rate():.3f} ({tally.material['change']}/{tally.total('change')}) |")
+    print()
     for name, tally in tallies.items():
         print("  " + tally.line(name))
         for line in tally.misses + tally.unscored:

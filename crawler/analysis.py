@@ -72,12 +72,12 @@ class Analysis:
     words: int = 0
     format: str = "html"
     changed: bool = False
-    problem_kind: str | None = None  # failed | blocked | suspicious
+    problem_kind: str | None = None  # failed | blocked | suspicious | moved
     problem: str | None = None
     problem_url: str | None = None
     # a guard held the text back (shrink | error-page | script-shell); `key`/`words` describe the held text
     guard: str | None = None
-    moved_to: str | None = None  # a redirect stub pointing here
+    moved_to: str | None = None  # problem "moved": the absolute URL a redirect stub sends to
     previous_words: int = 0
     added_words: int = 0
     removed_words: int = 0
@@ -104,6 +104,10 @@ def analyse(job: Job) -> Analysis:
     for page in job.pages:
         extraction = _extract(page, job.rules, out)
         if extraction is None:
+            return out
+        if extraction.problem_kind == "moved":  # a redirect stub, before any other judgement of its text
+            out.problem_kind, out.problem_url, out.moved_to = "moved", page.url, extraction.moved_to
+            out.problem = f"the document moved: {extraction.problem}; no version recorded"
             return out
         # a real document may mention "captcha"; only a short page carrying a marker is a challenge
         marker = None if job.rebaseline or extraction.words >= 150 else blocked_marker(page.body)

@@ -20,9 +20,11 @@ from diffing.diff import Op, diff_stats, word_diff
 from diffing.edits import Edit, find_edits
 from diffing.findings import (
     CriterionRef,
+    change_excerpt,
     Finding,
     VocabularyHit,
     evidence_findings,
+    link_findings,
     rank,
     structure_changes,
     structure_findings,
@@ -30,6 +32,8 @@ from diffing.findings import (
     vocabulary_hits,
     watch_findings,
 )
+from diffing.links import NAVIGATION_LIST, LinkChange, link_changes, navigation_reason
+from diffing.rows import row_hits
 from diffing.sections import SectionIndex
 from diffing.significance import (
     COSMETIC,
@@ -97,6 +101,9 @@ class _Change:
             if match_key(old_title.title) == match_key(new_title.title):
                 titles = (old_title.offset, new_title.offset, match_key(old_title.title))
         classify_edits(edits, self.ignore, titles)
+        for edit in edits:
+            if not edit.cosmetic:
+                edit.cosmetic = navigation_reason(self.old, self.new, edit)
         return edits
 
     @cached_property
@@ -114,6 +121,10 @@ class _Change:
         return None
 
     @cached_property
+    def links(self) -> list[LinkChange]:
+        return link_changes(self.old, self.new)
+
+    @cached_property
     def old_sections(self) -> SectionIndex:
         return SectionIndex(self.old)
 
@@ -126,9 +137,13 @@ class _Change:
         return structure_changes(self.old_sections, self.new_sections)
 
     def vocabulary_hits(self, vocabulary: Vocabulary) -> list[VocabularyHit]:
+        """Row hits for edits inside tables and row lists (``diffing.rows``), term and quantity
+        hits for the other edits."""
         key = id(vocabulary)
         if key not in self._hits:
-            self._hits[key] = (vocabulary, vocabulary_hits(vocabulary, self.substantive))
+            rows, explained = row_hits(self.old, self.new, self.substantive, vocabulary)
+            others = [edit for k, edit in enumerate(self.substantive) if k not in explained]
+            self._hits[key] = (vocabulary, rows + vocabulary_hits(vocabulary, others))
         return self._hits[key][1]
 
 
@@ -169,13 +184,15 @@ def assess(
     change = _change(old_text, new_text, tuple(ignore), ops)
     added, removed = change.stats
     reason = change.cosmetic_reason
-    if reason is not None or old_text == new_text:
+    if (reason is not None and not change.links) or old_text == new_text:
         reason = reason or "no change"
         summary = summarize(
             document_label=document_label, significance=COSMETIC, findings=(), criteria=criteria,
             edits=change.edits, added=added, removed=removed, cosmetic_reason=reason, vocabulary=vocabulary,
         )  # fmt: skip
-        return Assessment(COSMETIC, [], [], summary, added, removed)
+        why = [Finding("structure", None, f"cosmetic: {NAVIGATION_LIST}", edit.section, change_excerpt(edit))
+               for edit in change.edits if edit.cosmetic == NAVIGATION_LIST]
+        return Assessment(COSMETIC, why[:1], [], summary, added, removed)
     themes = {criterion.id: _criterion_themes(vocabulary, criterion) for criterion in criteria}
     findings = [
         *evidence_findings(
@@ -184,10 +201,11 @@ def assess(
         *watch_findings(criteria, change.substantive),
         *vocabulary_findings(change.vocabulary_hits(vocabulary), criteria, themes),
         *structure_findings(change.structure, vocabulary, criteria, themes),
+        *link_findings(change.links, new_text, change.new_sections, vocabulary, criteria, themes),
     ]
     findings.sort(key=rank)
     affected = [c.id for c in criteria if any(finding.criterion == c.id for finding in findings)]
-    significance = MATERIAL if findings else MINOR
+    significance = MATERIAL if any(f.kind != "link" or f.theme for f in findings) else MINOR
     summary = summarize(
         document_label=document_label, significance=significance, findings=findings, criteria=criteria,
         edits=change.edits, added=added, removed=removed, cosmetic_reason="", vocabulary=vocabulary,

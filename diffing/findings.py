@@ -10,6 +10,8 @@ Four kinds, strongest first:
   deleted, or a quantity changed ("30 days" → "90 days"); it affects the criteria sharing its
   theme, or none (``criterion=None``) — it still makes the change material.
 - ``structure``: a section was added, removed or renamed (renumbering alone is not a rename).
+- ``link``: a link of the text points elsewhere (``diffing.links``); it affects the criteria
+  sharing the theme its link text names, and makes the change material only then.
 
 Only edits that change the wording are looked at (cosmetic edits never make findings). A finding
 that affects several criteria is recorded once per criterion.
@@ -29,7 +31,7 @@ from diffing.sections import SectionIndex
 from diffing.textkey import match_key
 from diffing.vocabulary import QUANTITY_RE, Vocabulary, compile_terms, normalise_term
 
-KIND_ORDER = {"evidence": 0, "watch": 1, "vocabulary": 3, "structure": 4}
+KIND_ORDER = {"evidence": 0, "watch": 1, "vocabulary": 3, "structure": 4, "link": 5}
 
 
 def rank(finding: Finding) -> tuple[bool, int]:
@@ -59,7 +61,7 @@ class CriterionRef:
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "evidence" | "watch" | "vocabulary" | "structure"
+    kind: str  # "evidence" | "watch" | "vocabulary" | "structure" | "link"
     criterion: str | None  # criterion id
     detail: str
     section: str | None
@@ -304,31 +306,110 @@ def _quantities(text: str, spans) -> list[tuple[str, int, int]]:
     ]
 
 
+_UNIT = re.compile(r"[a-zà-ÿ%€$£]+$", re.I)
+_UNIT_FAMILIES = {
+    "day": "day", "days": "day", "jour": "day", "jours": "day", "tag": "day", "tage": "day", "tagen": "day",
+    "días": "day", "hour": "hour", "hours": "hour", "heure": "hour", "heures": "hour", "stunden": "hour",
+    "horas": "hour", "week": "week", "weeks": "week", "month": "month", "months": "month", "mois": "month",
+    "monat": "month", "monate": "month", "monaten": "month", "meses": "month", "year": "year",
+    "years": "year", "ans": "year", "années": "year", "jahr": "year", "jahre": "year", "jahren": "year",
+    "años": "year", "minute": "minute", "minutes": "minute", "second": "second", "seconds": "second",
+    "percent": "%", "cent": "%", "euro": "€", "euros": "€", "eur": "€", "dollar": "$", "dollars": "$", "usd": "$",
+}
+
+
+def _unit(quantity: str) -> str:
+    """The unit family of a quantity: "30 days" and "thirty (30) days" are both days."""
+    quantity = quantity.strip()
+    if quantity[:1] in "€$£":
+        return quantity[:1].replace("£", "£")
+    match = _UNIT.search(quantity)
+    word = match.group(0).lower() if match else ""
+    return _UNIT_FAMILIES.get(word, word)
+
+
+def _word_before(text: str, pos: int) -> int:
+    """Start of the word before position pos (pos itself when there is none on the line)."""
+    k = pos
+    while k > 0 and text[k - 1] == " ":
+        k -= 1
+    j = k
+    while j > 0 and not text[j - 1].isspace():
+        j -= 1
+    return j if j < k else pos
+
+
+def _phrase_change(edit: Edit, start: int, end: int) -> tuple[str, str] | None:
+    """The old and new wording around an inserted quantity new[start:end] that has no old
+    counterpart of its unit: "once per year" → "once every two years". The phrase runs from the
+    word before the changed span to its end; the old one lies between the same two neighbours."""
+    spans = [(c, d) for c, d in edit.inserted if c < end and start < d]
+    if not spans:
+        return None
+    c, d = _widen(edit.new, min(spans[0][0], start), max(spans[-1][1], end), words=0)
+    left = _word_before(edit.new, c)
+    right = re.match(r"\s*(\S+)", edit.new[d:])
+    before, after = edit.new[left:c].strip(), right.group(1) if right else ""
+    new_phrase = edit.new[left:d].strip()
+    pattern = (re.escape(before) + r"\s+(.{1,80}?)" if before else r"^(.{1,80}?)") + (
+        r"\s+" + re.escape(after) if after else r"\s*$")
+    for match in re.finditer(pattern, edit.old, re.M):
+        if any(a < match.end(1) and match.start(1) < b for a, b in edit.deleted):
+            old_phrase = edit.old[match.start():match.end(1)].strip()
+            if match_key(old_phrase) != match_key(new_phrase):
+                return old_phrase, new_phrase
+    return None
+
+
 def _quantity_hits(vocabulary: Vocabulary, edit: Edit) -> list[VocabularyHit]:
+    """One hit per edit whose quantities changed. Quantities are paired by unit, in order ("30 days"
+    → "60 days", not "30 days" → "two years"); a new quantity with no old one of its unit is shown
+    with the wording it replaced ("once per year" → "once every two years")."""
     before = _quantities(edit.old, edit.deleted)
     after = _quantities(edit.new, edit.inserted)
     removed = Counter(q for q, _, _ in before) - Counter(q for q, _, _ in after)
     added = Counter(q for q, _, _ in after) - Counter(q for q, _, _ in before)
     if not removed and not added:
         return []
-    old_values = [q for q, _, _ in before if q in removed]
-    new_values = [q for q, _, _ in after if q in added]
-    if old_values and new_values:
-        detail = f'quantity changed: "{old_values[0]}" → "{new_values[0]}"'
-    elif new_values:
-        detail = f'quantity inserted: "{new_values[0]}"'
+    old_values = [(q, a, b) for q, a, b in before if q in removed]
+    new_values = [(q, a, b) for q, a, b in after if q in added]
+    paired: dict[int, tuple[str, str]] = {}  # index in new_values -> (old, new)
+    unpaired_old = list(old_values)
+    for k, (q, _, _) in enumerate(new_values):
+        match = next((item for item in unpaired_old if _unit(item[0]) == _unit(q)), None)
+        if match is not None:
+            unpaired_old.remove(match)
+            paired[k] = (match[0], q)
+    pairs: list[tuple[str, str]] = [paired[k] for k in sorted(paired)]  # the surest pairs first
+    for k, (q, a, b) in enumerate(new_values):
+        if k in paired:
+            continue
+        phrase = _phrase_change(edit, a, b)
+        if phrase is not None:
+            pairs.append(phrase)
+        elif unpaired_old:
+            pairs.append((unpaired_old.pop(0)[0], q))
+        else:
+            pairs.append(("", q))
+    pairs.extend((q, "") for q, _, _ in unpaired_old)
+    shown = [f'"{old}" → "{new}"' if old and new else f'"{new or old}"' for old, new in pairs]
+    if all(old and new for old, new in pairs):
+        detail = ("quantity changed: " if len(pairs) == 1 else "quantities changed: ") + ", ".join(shown)
+    elif all(not old for old, _ in pairs):
+        detail = "quantity inserted: " + ", ".join(shown)
+    elif all(not new for _, new in pairs):
+        detail = "quantity deleted: " + ", ".join(shown)
     else:
-        detail = f'quantity deleted: "{old_values[0]}"'
+        detail = "quantities changed: " + ", ".join(shown)
     themes = set()
     for text, found in ((edit.old, before), (edit.new, after)):
         for _, start, end in found:
             sentence_start = max(text.rfind(".", 0, start), text.rfind("\n", 0, start)) + 1
             sentence_end = min([i for i in (text.find(".", end), text.find("\n", end)) if i >= 0] or [len(text)])
             themes |= vocabulary.themes_in(text[sentence_start:sentence_end])
-    excerpt = (
-        f'"{old_values[0]}" → "{new_values[0]}"' if old_values and new_values else change_excerpt(edit)
-    )
-    return [VocabularyHit("quantity", frozenset(themes), detail, edit.section, excerpt, tuple(old_values + new_values))]
+    excerpt = "; ".join(shown) if all(old and new for old, new in pairs) else change_excerpt(edit)
+    values = tuple(q for q, _, _ in old_values + new_values)
+    return [VocabularyHit("quantity", frozenset(themes), detail, edit.section, excerpt, values)]
 
 
 def vocabulary_findings(
@@ -398,4 +479,28 @@ def structure_findings(
         section = new_title if what != "removed" else old_title
         for criterion in affected or [None]:
             findings.append(Finding("structure", criterion, detail, section, excerpt))
+    return findings
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+def link_findings(
+    changes, new_text: str, new_sections: SectionIndex, vocabulary: Vocabulary,
+    criteria: Sequence[CriterionRef], criterion_themes: dict[str, set[str]],
+) -> list[Finding]:
+    """A finding per link whose target changed; ``theme`` set when its text names one."""
+    from diffing.links import body_offset
+
+    findings = []
+    for change in changes:
+        themes = vocabulary.themes_in(change.text)
+        theme = min(themes) if themes else None
+        detail = f'link target changed: "{shorten(change.text, 60)}" now points to {change.new} (was {change.old})'
+        excerpt = f'"{shorten(change.old, 70)}" → "{shorten(change.new, 70)}"'
+        at = body_offset(new_text, change.text)
+        section = new_sections.at(at) if at is not None else None
+        affected = [c.id for c in criteria if themes & criterion_themes[c.id]]
+        for criterion in affected or [None]:
+            findings.append(Finding("link", criterion, detail, section, excerpt, theme))
     return findings

@@ -5,9 +5,13 @@
   "Effective date", "© 2025", a short line that is only a date); or a short copyright notice that
   appears, vanishes or changes (a page footer's "Meta © 2026"); or copies of the document's title
   appear or vanish above it (a site bar or breadcrumb); or the texts are equal once the
-  document's ``ignore`` regexes are removed.
-- ``minor``: wording changed, no finding.
-- ``material``: at least one finding.
+  document's ``ignore`` regexes are removed; or only a per-request timestamp changed (a clock time
+  to the second with its date and zone, "Page generated 2026-12-01 07:22:10 UTC": volatile by its
+  shape, a document's own terms are never timed to the second).
+- ``minor``: wording changed, no finding; or only ``link`` findings whose link text names no
+  vocabulary theme (a link pointing elsewhere). Edits of the link definitions after the text are
+  cosmetic in themselves: what they change is told by ``diffing.links``.
+- ``material``: at least one other finding.
 
 A changed number or duration in substance ("30 days" → "90 days") is not a date, so it is never
 cosmetic; a date changed inside an ordinary sentence (not a dateline) is at least minor.
@@ -20,7 +24,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from diffing.edits import Edit
-from diffing.textkey import match_key, strip_dates, strip_volatile
+from diffing.links import is_definitions_only
+from diffing.textkey import match_key, strip_dates, strip_timestamps, strip_volatile
 
 
 class Significance(StrEnum):
@@ -43,6 +48,8 @@ DATE_ONLY = "date-only edit"
 IGNORED_ONLY = "ignored pattern only"
 COPYRIGHT_ONLY = "copyright notice only"
 PREAMBLE_ONLY = "the title repeated above itself"
+LINK_DEFINITIONS_ONLY = "link targets only"
+TIMESTAMP_ONLY = "a per-request timestamp only (a clock time to the second, new on every fetch)"
 # a notice, with its year: "Meta © 2026", "Copyright 2025-2026 Example" (not "DMCA copyright policy")
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b).{0,40}\b(?:19|20)\d\d\b|\b(?:19|20)\d\d\b.{0,40}(?:©|\(c\))", re.I)
 COPYRIGHT_LINE_WORDS = 8
@@ -100,6 +107,8 @@ def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = (), titles: tuple
     site bar or breadcrumb repeating that title above it, appearing or vanishing, is not the document.
     """
     old, new = edit.old, edit.new
+    if (old.strip() or new.strip()) and all(not lines.strip() or is_definitions_only(lines) for lines in (old, new)):
+        return LINK_DEFINITIONS_ONLY  # the list of link targets after the text: see diffing.links
     if (titles and all(edit.old_start + a <= titles[0] for a, _ in edit.deleted)
             and all(edit.new_start + a <= titles[1] for a, _ in edit.inserted)
             and _title_copies_only(old, edit.old_start, titles[0], titles[2])
@@ -112,6 +121,8 @@ def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = (), titles: tuple
     old, new = strip_volatile(old), strip_volatile(new)
     if match_key(old) == match_key(new):
         return LINKS_ONLY
+    if match_key(strip_timestamps(old)) == match_key(strip_timestamps(new)):
+        return TIMESTAMP_ONLY  # "Page generated 2026-12-01 07:22:10 UTC": volatile by its shape
     if _copyright_lines_only(edit.deleted_text("\n")) and _copyright_lines_only(edit.inserted_text("\n")):
         return COPYRIGHT_ONLY  # a footer's "© 2026 Example" appearing or vanishing
     if _is_dateline(old, new):

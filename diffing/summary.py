@@ -56,6 +56,9 @@ def summarize(
 ) -> str:
     if significance == COSMETIC:
         return _truncate(f"{document_label}: {cosmetic_reason}")
+    if significance == MINOR and findings:  # a link pointing elsewhere
+        top = findings[0]
+        return _truncate(f"{document_label}{' ' + top.section if top.section else ''}: {top.detail}")
     if significance == MINOR:
         changed = [edit for edit in edits if not edit.cosmetic]
         return _truncate(f"{document_label}: wording changed{_where(changed)} (+{added}/−{removed} words)")
@@ -66,7 +69,7 @@ def summarize(
     labels = [criterion.label for criterion in criteria if criterion.id in affected]
     if labels:
         tail = f" — may affect: {_list(labels)}"
-    elif top.kind == "vocabulary" and top.theme and top.theme != "quantity":
+    elif top.kind == "vocabulary" and top.theme and top.theme not in ("quantity", "rows"):
         tail = f" — {vocabulary.label(top.theme)}"
     else:
         tail = ""

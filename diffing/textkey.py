@@ -9,6 +9,9 @@
   pointed at another page still counts.
 - ``strip_dates``: dates (English, French, German, Spanish and Italian month names; ISO and
   numeric forms), relative dates ("11 days ago"), and years.
+- ``strip_timestamps``: clock times to the second, with the date and zone around them
+  ("2026-12-01 07:22:10 UTC", "2026-12-01T07:22:10Z", "07:22:10"): by its shape, text that a server
+  writes on every request ("Page generated …"), never a term of the document.
 """
 
 from __future__ import annotations
@@ -41,6 +44,17 @@ DATE_RE = re.compile(
     rf"|{_YEAR}(?:\s*[-–]\s*{_YEAR})?)\b",
     re.I,
 )
+
+
+TIMESTAMP_RE = re.compile(
+    rf"(?:(?:{DATE_RE.pattern[2:-2]})[T,\s]*(?:at\s+)?)?"
+    r"(?<![\d:])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s*(?:am|pm))?(?:\s*(?:z|utc|gmt|[A-Z]{2,4}T|[+-]\d{2}:?\d{2}))?(?![\w:])",
+    re.I,
+)
+
+
+def strip_timestamps(text: str) -> str:
+    return TIMESTAMP_RE.sub(" TIMESTAMP ", text)
 
 
 def match_key(text: str) -> str:

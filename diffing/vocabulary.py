@@ -24,7 +24,7 @@ breach         data breach, security incident, notify, without undue  breach, in
 audit          audit, inspection, audit report                        audit
 liability      liability, liable, indemnify, indemnification          liability, indemn
 law            governing law, jurisdiction, courts of, laws of,       law, jurisdiction, court,
-               arbitration                                            dispute
+               arbitration, "French law", "Irish courts" …            dispute
 ============== ====================================================== ===============================
 
 Besides the themes, changed *quantities* — a number with a unit of time, a percentage or an
@@ -70,6 +70,18 @@ OTHER_COUNTRIES = (
     "Great Britain", "Switzerland", "Canada", "India", "China", "Japan", "Singapore", "Australia",
     "Brazil", "Israel", "South Korea", "Hong Kong", "Taiwan", "Philippines", "Mexico",
 )  # fmt: skip
+
+
+# the law a contract is governed by, or its courts, named by adjective: "French law" → "Irish law"
+JURISDICTION_ADJECTIVES = (
+    "Austrian", "Belgian", "Bulgarian", "Croatian", "Cypriot", "Czech", "Danish", "Dutch", "Estonian",
+    "Finnish", "French", "German", "Greek", "Hungarian", "Irish", "Italian", "Latvian", "Lithuanian",
+    "Luxembourg", "Maltese", "Polish", "Portuguese", "Romanian", "Slovak", "Slovenian", "Spanish",
+    "Swedish", "Icelandic", "Norwegian", "Swiss", "English", "Scottish", "British", "American",
+    "Californian", "Delaware", "New York", "Canadian", "Japanese", "Singaporean", "Australian",
+    "Indian", "Chinese", "Brazilian", "Israeli", "Korean",
+)  # fmt: skip
+JURISDICTION_TERMS = tuple(f"{adjective} {noun}" for adjective in JURISDICTION_ADJECTIVES for noun in ("law", "courts"))
 
 
 @dataclass(frozen=True)
@@ -152,7 +164,7 @@ DEFAULT_THEMES = (
     Theme(
         "law",
         "governing law & jurisdiction",
-        ("governing law", "jurisdiction", "courts of", "laws of", "arbitration", "venue"),
+        ("governing law", "jurisdiction", "courts of", "laws of", "arbitration", "venue") + JURISDICTION_TERMS,
         ("law", "jurisdiction", "court", "dispute"),
     ),
 )

@@ -64,6 +64,7 @@ class FindingKind(StrEnum):
     WATCH = "watch"
     VOCABULARY = "vocabulary"
     STRUCTURE = "structure"
+    LINK = "link"
 
 
 class AlertKind(StrEnum):

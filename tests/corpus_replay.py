@@ -59,12 +59,14 @@ def format_only(corpus: Path, paths) -> bool:
 @dataclass
 class Tally:
     counts: Counter = field(default_factory=Counter)  # (label, "reported" | "anomaly" | "silent")
+    material: Counter = field(default_factory=Counter)  # label -> transitions rated material
     misses: list = field(default_factory=list)
     unscored: list = field(default_factory=list)
 
-    def add(self, label: str, reported: bool, anomaly: bool, where: str) -> None:
+    def add(self, label: str, reported: bool, anomaly: bool, where: str, material: bool = False) -> None:
         outcome = "reported" if reported else "anomaly" if anomaly else "silent"
         self.counts[label, outcome] += 1
+        self.material[label] += bool(reported and material)
         if label == "change" and outcome != "reported":
             self.misses.append(f"change {'held as an anomaly' if anomaly else 'missed'}: {where}")
         elif label == "churn" and outcome != "silent":
@@ -76,6 +78,11 @@ class Tally:
     def rate(self, label: str, *outcomes: str) -> float:
         total = self.total(label)
         return sum(self.counts[label, o] for o in outcomes or ("reported",)) / total if total else float("nan")
+
+    def material_rate(self, label: str = "change") -> float:
+        """Share of the label's transitions reported with a `material` assessment."""
+        total = self.total(label)
+        return self.material[label] / total if total else float("nan")
 
     def line(self, name: str) -> str:
         c = self.counts
@@ -127,6 +134,11 @@ def replay(corpus: Path, home, site) -> dict[str, Tally]:
                 select(Document.key).join(Change, Change.document_id == Document.id)
                 .join(Assessment, Assessment.change_id == Change.id)
                 .where(Change.run_id == result["run_id"], Assessment.reported.is_(True)))}
+            material = {doc_key for doc_key, in s.execute(
+                select(Document.key).join(Change, Change.document_id == Document.id)
+                .join(Assessment, Assessment.change_id == Change.id)
+                .where(Change.run_id == result["run_id"], Assessment.reported.is_(True),
+                       Assessment.significance == "material"))}
             flagged = {doc_key for doc_key, in s.execute(
                 select(Document.key).join(Anomaly, Anomaly.document_id == Document.id)
                 .where(Anomaly.run_id == result["run_id"]))}
@@ -146,8 +158,8 @@ def replay(corpus: Path, home, site) -> dict[str, Tally]:
                 continue
             if h.rules is not None and st.rules_ok:
                 url = site.url(f"/rules/{i}")
-                tallies["rules"].add(st.label, url in reported, url in flagged, where)
+                tallies["rules"].add(st.label, url in reported, url in flagged, where, url in material)
             if not (st.label == "churn" and h.shared_page):
                 url = site.url(f"/generic/{i}")
-                tallies["generic"].add(st.label, url in reported, url in flagged, where)
+                tallies["generic"].add(st.label, url in reported, url in flagged, where, url in material)
     return tallies

@@ -37,7 +37,7 @@ def test_preview_json_has_the_documented_keys_and_select_and_remove_narrow_the_t
 
     data = home.json("preview", url, "--select", "main.legal", "--remove", ".promo")
 
-    assert set(data) == {"url", "final_url", "status", "words", "headings", "problem", "text"}
+    assert set(data) == {"url", "final_url", "status", "words", "headings", "selected", "moved_to", "problem", "text"}
     assert data["url"] == data["final_url"] == url and data["status"] == 200 and data["problem"] is None
     assert data["headings"] == [{"level": 1, "text": "Privacy Policy"}, {"level": 2, "text": "Sub-processors"},
                                 {"level": 3, "text": "Transfers"}]

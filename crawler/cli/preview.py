@@ -33,7 +33,7 @@ def register(sub) -> None:
     p.add_argument("--render-timeout", type=float, metavar="SECONDS",
                    help="with --render: give up after this many seconds (as `render_timeout`; default 30)")
     p.add_argument("--json", action="store_true",
-                   help='print {"url", "final_url", "status", "words", "headings", "problem", "text"} as JSON')
+                   help='print {"url", "final_url", "status", "words", "headings", "selected", "moved_to", "problem", "text"} as JSON')
     p.add_argument("--verbose", action="store_true", help="show Scrapy's log")
     p.set_defaults(func=run_preview)
 
@@ -74,7 +74,8 @@ def read(url: str, result, rules) -> dict:
     from crawler.analysis import blocked_marker
     from snapshots.extract import ExtractError, extract
 
-    report = {"url": url, "final_url": None, "status": None, "words": 0, "headings": [], "problem": None, "text": ""}
+    report = {"url": url, "final_url": None, "status": None, "words": 0, "headings": [], "selected": None,
+              "moved_to": None, "problem": None, "text": ""}
     if result is None:
         report["problem"] = "not fetched (the crawl ended without an answer)"
         return report
@@ -88,7 +89,7 @@ def read(url: str, result, rules) -> dict:
         report["problem"] = str(exc)
         return report
     marker = blocked_marker(result.body) if extraction.words < 400 else None
-    report.update(words=extraction.words, text=extraction.text,
+    report.update(words=extraction.words, text=extraction.text, selected=extraction.note, moved_to=extraction.moved_to,
                   headings=[{"level": len(m.group(1)), "text": m.group(2).strip()}
                             for m in _HEADING.finditer(extraction.text)])
     if marker:
@@ -108,6 +109,8 @@ def print_report(report: dict, out=None) -> None:
     moved = f" (from {report['url']})" if report["final_url"] and report["final_url"] != report["url"] else ""
     status = f"HTTP {report['status']}" if report["status"] else "no answer"
     say(f"{where}{moved}: {status}, {report['words']:,} words")
+    if report.get("selected"):
+        say(f"Selected: {report['selected']}")
     if report["headings"]:
         say("\nOutline:")
         for heading in report["headings"]:

@@ -11,6 +11,7 @@ headings and long text are the document and always survive.
 """
 
 import re
+from urllib.parse import urlsplit
 
 from .tree import drop, text_of
 
@@ -120,7 +121,7 @@ def _link_density(el) -> float:
     return linked / text
 
 
-def _is_furniture(el) -> bool:
+def _is_furniture(el, host: str) -> bool:
     tag = el.tag
     role = el.get("role")
     if tag == "nav" or role in _LANDMARK_DROP:
@@ -140,6 +141,10 @@ def _is_furniture(el) -> bool:
     if tag in ("ul", "ol", "div") and _is_language_list(el):
         return True
     if tag in ("ul", "ol") and _is_link_menu(el) and _is_page_landmark(el):
+        return True
+    if tag in _LINK_BLOCKS and _is_sibling_links(el, host):
+        return True
+    if tag in _WIDGET_BLOCKS and _is_form_widget(el):
         return True
     if tag == "aside" and (_NAVISH.search(marker) or _link_density(el) > 0.5):
         return True
@@ -167,6 +172,63 @@ def _is_link_menu(el) -> bool:
     return True
 
 
+_LINK_BLOCKS = frozenset(("ul", "ol", "div", "p", "section", "aside", "menu"))
+_WIDGET_BLOCKS = frozenset(("form", "div", "section", "aside", "fieldset"))
+SIBLING_LINKS_MIN = 3
+SIBLING_LINK_WORDS = 6
+SIBLING_OTHER_WORDS = 8  # words outside the links: separators, a label ("Legal hub:")
+WIDGET_MAX_LINKS = 3
+WIDGET_MAX_WORDS = 80
+
+
+def _same_site(href: str, host: str) -> bool:
+    """A link to another page of the same site (not an anchor in this page, not a file)."""
+    href = href.strip()
+    if not href or href.startswith("#") or href.lower().startswith(("mailto:", "tel:", "javascript:")):
+        return False
+    parts = urlsplit(href)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return False
+    if parts.netloc:
+        other = parts.hostname or ""
+        if not host or not (other == host or other.endswith("." + _site(host)) or host.endswith("." + _site(other))):
+            return False
+    return not re.search(r"\.(pdf|docx?|zip)$", parts.path, re.I)
+
+
+def _site(host: str) -> str:
+    return ".".join(host.split(".")[-2:])
+
+
+def _spaced_words(el) -> int:
+    """Words of ``el``, each text node on its own (``<a>A</a><a>B</a>`` is two words)."""
+    return len(_WORDS.findall(" ".join(el.itertext())))
+
+
+def _is_sibling_links(el, host: str) -> bool:
+    """A block that is nothing but short links to other pages of the site: a hub's list of its
+    documents ("Terms · Privacy · DPA"), a trust centre's menu. Hardly any words outside the
+    links; most links go to sibling pages; none is a sentence."""
+    links = [a for a in el.iter("a") if a.get("href")]
+    if len(links) < SIBLING_LINKS_MIN:
+        return False
+    texts = [_spaced_words(a) for a in links]
+    if max(texts) > SIBLING_LINK_WORDS or _spaced_words(el) - sum(texts) > SIBLING_OTHER_WORDS:
+        return False
+    siblings = sum(1 for a in links if _same_site(a.get("href", ""), host))
+    return siblings >= 0.8 * len(links)
+
+
+def _is_form_widget(el) -> bool:
+    """A short block holding form controls: a help widget ("Ask us a question"), a search box,
+    a newsletter sign-up. Not the document, whatever it says."""
+    controls = [c for c in el.iter("input", "textarea", "select")
+                if (c.get("type") or "").lower() not in ("hidden", "submit", "button", "image", "reset")]
+    if not controls or _words(el) >= WIDGET_MAX_WORDS:
+        return False
+    return sum(1 for _ in el.iter("a")) <= WIDGET_MAX_LINKS  # more links: a page wrapper or a menu
+
+
 def _is_language_list(el) -> bool:
     """A list of links to the same page in other languages (hreflang / lang attributes)."""
     count = 0
@@ -178,8 +240,11 @@ def _is_language_list(el) -> bool:
     return False
 
 
-def strip_furniture(root) -> None:
-    """Remove page furniture from the tree in place (a removed element's subtree is not visited)."""
+def strip_furniture(root, url: str = "") -> None:
+    """Remove page furniture from the tree in place (a removed element's subtree is not visited).
+
+    ``url`` is the page's: links to its own site tell a menu of sibling pages from references."""
+    host = (urlsplit(url).hostname or "") if url else ""
     doomed = []
     stack = [root]
     while stack:
@@ -187,7 +252,7 @@ def strip_furniture(root) -> None:
         for child in el:
             if not isinstance(child.tag, str):
                 continue
-            if _is_furniture(child):
+            if _is_furniture(child, host):
                 doomed.append(child)
             else:
                 stack.append(child)
@@ -204,20 +269,41 @@ def _is_descendant(el, ancestor) -> bool:
     return False
 
 
+_REGION_MIN_WORDS = 20
+_SECONDARY = 0.3  # outside <main>, a region needs this share of the largest one's words
+
+
+def _is_region(el) -> bool:
+    return el.tag in ("main", "article") or el.get("role") in ("main", "tabpanel")
+
+
 def default_regions(root) -> list:
-    """The elements holding the document, in document order (``body`` when nothing better)."""
+    """The elements holding the document, in document order (``body`` when nothing better).
+
+    The outermost ``main`` / ``article`` / ``[role=main]`` / ``[role=tabpanel]`` elements: a legal
+    hub's sibling articles and tab panels are each a document, however short beside the largest,
+    so every one with some running text is kept (a teaser card, nearly all link, is not). Beside a
+    ``<main>``, other regions must be substantial (a promo ``<article>`` outside the main content)."""
     body = root.find("body")
     if body is None:
         body = root
-    candidates = [el for el in body.iter("main", "article", "div", "section")
-                  if el.tag in ("main", "article") or el.get("role") == "main"]
+    candidates = [el for el in body.iter("main", "article", "div", "section") if _is_region(el)]
     if not candidates:
         return [body]
     outermost = [el for el in candidates if not any(
         other is not el and _is_descendant(el, other) for other in candidates)]
     counted = [(el, _words(el)) for el in outermost]
     best = max(words for _, words in counted)
+    has_main = any(el.tag == "main" or el.get("role") == "main" for el, _ in counted)
+    kept = []
+    for el, words in counted:
+        main = el.tag == "main" or el.get("role") == "main"
+        if has_main and not main:
+            if words >= _SECONDARY * best:
+                kept.append((el, words))
+        elif words >= _REGION_MIN_WORDS and _link_density(el) < 0.5:
+            kept.append((el, words))
     total = _words(body)
-    if best < 20 or best < 0.3 * total:
+    if not kept or best < 20 or sum(words for _, words in kept) < 0.3 * total:
         return [body]
-    return [el for el, words in counted if words >= 0.3 * best]
+    return [el for el, _ in kept]

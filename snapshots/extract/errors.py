@@ -3,8 +3,9 @@
     ExtractError            an operational failure: record it with the document and go on
      └── NotADocument       the body is not a document at all (binary, image, archive ...)
 
-Problems that still yield an :class:`~snapshots.extract.Extraction` (a selector that matched
-nothing, an empty page, a scanned PDF, a JavaScript shell) are not exceptions: they are reported in
+Problems that still yield an :class:`~snapshots.extract.Extraction` (a selector or URL fragment
+that matched nothing, an empty page, a scanned PDF, a JavaScript shell, a redirect stub —
+``moved``, with ``Extraction.moved_to``) are not exceptions: they are reported in
 ``Extraction.problem_kind`` / ``Extraction.problem`` so that the caller can show a hint.
 Malformed rules raise ``ValueError`` when they are declared (``Rules.from_declaration``).
 """

@@ -12,10 +12,11 @@ from .sniff import not_a_document_reason, sniff_format
 __all__ = ["extract", "Extraction", "EXTRACTOR_VERSION", "PROBLEM_KINDS"]
 
 # Bump whenever the text produced for the same body and rules may change.
-EXTRACTOR_VERSION = "1.1.0"
-PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell")
+EXTRACTOR_VERSION = "1.2.0"
+PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell", "moved")
 _HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_LINK_DEFINITION = re.compile(r"^\[(?:[^\]\\]|\\.)+\]: \S+$", re.M)  # links.link_definitions: not words
 
 
 @dataclass
@@ -26,12 +27,16 @@ class Extraction:
     words: int = 0
     problem_kind: str | None = None
     problem: str | None = None
+    note: str | None = None  # what was selected when it was not the whole page ("fragment #x: …")
+    moved_to: str | None = None  # problem "moved": the absolute URL the redirect stub sends to
 
 
 def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Rules = Rules()) -> Extraction:
     """Turn a fetched body into normalised text; ``NotADocument`` when it is not a document.
 
-    ``url`` is used in messages only (extraction never fetches anything).
+    ``url`` is the page's address (extraction never fetches anything): its fragment
+    (``#platform-terms``) selects that part of the page when there are no ``select`` rules, its host
+    tells links to sibling pages, and a redirect stub's target is made absolute against it.
     """
     kind = sniff_format(body, content_type)
     if kind is None:
@@ -41,7 +46,7 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
 
         result = extract_pdf(body)
     else:
-        result = extract_html(body, content_type, rules)
+        result = extract_html(body, content_type, rules, url)
     text = normalise_text(result.text)
     problem_kind, problem = result.problem_kind, result.problem
     if not text and problem_kind is None:
@@ -50,7 +55,9 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
         text=text,
         format=kind,
         headings=[match.group(1).strip() for match in _HEADING.finditer(text)],
-        words=len(_WORD.findall(text)),
+        words=len(_WORD.findall(_LINK_DEFINITION.sub("", text))),
         problem_kind=problem_kind,
         problem=problem,
+        note=getattr(result, "note", None),
+        moved_to=getattr(result, "moved_to", None),
     )

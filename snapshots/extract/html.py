@@ -1,4 +1,11 @@
-"""HTML extraction: bytes → tree → document region → Markdown-like text (lxml, no BeautifulSoup)."""
+"""HTML extraction: bytes → tree → document region → Markdown-like text (lxml, no BeautifulSoup).
+
+Without declared ``select`` rules the region is the URL fragment's target when the URL has one
+(``fragment``), else the page's main content (``boilerplate.default_regions``): every sibling
+article or tab panel, in order, each under its own heading. A short page that only redirects is a
+``moved`` problem naming its target (``stub``). The text ends with the reference definitions
+of its links (``links``), so that a changed link target is a change.
+"""
 
 import re
 from dataclasses import dataclass
@@ -6,7 +13,10 @@ from dataclasses import dataclass
 from lxml import etree
 
 from . import boilerplate, markdown, selection
+from .fragment import anchor_of, select_fragment
+from .links import link_definitions
 from .rules import Rules
+from .stub import redirect_target
 from .tree import parse, text_of
 
 __all__ = ["extract_html", "HtmlResult"]
@@ -14,6 +24,7 @@ __all__ = ["extract_html", "HtmlResult"]
 _JUNK = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas", "head")
 _APP_ROOT = re.compile(r"^(root|app|__next|__nuxt|___gatsby|svelte)$")
 _WORDS = re.compile(r"\w+")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 SHELL_MAX_WORDS = 60
 
 
@@ -22,6 +33,8 @@ class HtmlResult:
     text: str
     problem_kind: str | None = None
     problem: str | None = None
+    note: str | None = None  # what was selected, for `preview` ("fragment #x: …")
+    moved_to: str | None = None  # a redirect stub's absolute target
 
 
 def _script_shell(root, scripts: int) -> str | None:
@@ -36,15 +49,49 @@ def _script_shell(root, scripts: int) -> str | None:
     return None
 
 
-def extract_html(body: bytes, content_type: str | None, rules: Rules) -> HtmlResult:
+def _label(root, region) -> str | None:
+    """The title of a region that has no heading of its own: its ARIA label or controlling tab."""
+    first = next(region.iter(*_HEADINGS), None)
+    if first is not None and not _WORDS.search(text_of(region).split(text_of(first), 1)[0]):
+        return None  # the region opens with its heading
+    label = region.get("aria-label")
+    if not label and region.get("aria-labelledby"):
+        ids = region.get("aria-labelledby").split()
+        label = " ".join(text_of(el) for i in ids for el in root.xpath("//*[@id=$i]", i=i))
+    if not label and region.get("id"):
+        tabs = root.xpath("//*[@aria-controls=$i]", i=region.get("id"))
+        label = text_of(tabs[0]) if tabs else None
+    label = " ".join((label or "").split())
+    return label or None
+
+
+def _render_regions(root, regions) -> str:
+    if len(regions) < 2:
+        return markdown.render(regions)
+    blocks: list[str] = []
+    for region in regions:
+        label = _label(root, region)
+        rendered = markdown.render_blocks([region])
+        if label and rendered:
+            blocks.append("## " + label)
+        blocks.extend(rendered)
+    return "\n\n".join(blocks)
+
+
+def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str = "") -> HtmlResult:
     root = parse(body, content_type)
     if root is None:
         return HtmlResult("", "empty", "the page is empty")
+    target = redirect_target(root, url)
+    if target:
+        return HtmlResult("", "moved", f"the page is a redirect stub to {target}", moved_to=target)
     scripts = sum(1 for _ in root.iter("script"))
     etree.strip_elements(root, *_JUNK, with_tail=False)
     shell = _script_shell(root, scripts)
     if rules.remove:
         selection.apply_remove(root, rules.remove)
+    note = None
+    anchor = None if rules.select else anchor_of(url)
     if rules.select:
         regions, missing = selection.apply_select(root, rules.select)
         if missing:
@@ -59,12 +106,27 @@ def extract_html(body: bytes, content_type: str | None, rules: Rules) -> HtmlRes
                 message += " (the other selectors matched: the text is partial)"
                 return HtmlResult(markdown.render(regions), "selector-matched-nothing", message)
             return HtmlResult("", "selector-matched-nothing", message)
+    elif anchor:
+        match = select_fragment(root, anchor)
+        if match is None:
+            if shell:
+                return HtmlResult("", "script-shell", shell)
+            return HtmlResult("", "selector-matched-nothing",
+                              f"fragment #{anchor} matched nothing: no element has id {anchor!r} and no "
+                              "heading carries that anchor")
+        note = match.description
+        boilerplate.strip_furniture(match.region, url)
+        regions = [match.region]
     else:
-        boilerplate.strip_furniture(root)
+        boilerplate.strip_furniture(root, url)
         regions = boilerplate.default_regions(root)
-    text = markdown.render(regions)
-    if shell and len(_WORDS.findall(text)) < SHELL_MAX_WORDS:
-        return HtmlResult(text, "script-shell", shell)
+    text = _render_regions(root, regions)
+    short = len(_WORDS.findall(text)) < SHELL_MAX_WORDS
+    if text.strip():
+        links = link_definitions(regions, text, url)
+        text += "\n\n" + links if links else ""
+    if shell and short:
+        return HtmlResult(text, "script-shell", shell, note)
     if not text.strip():
-        return HtmlResult("", "empty", "the page has no text")
-    return HtmlResult(text)
+        return HtmlResult("", "empty", "the page has no text", note)
+    return HtmlResult(text, note=note)

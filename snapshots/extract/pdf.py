@@ -7,8 +7,10 @@ matrices, hence its position and font size. From those:
   those of the left column, are long running text (table cells are short); each band between
   full-width lines is read left column first;
 * fragments on one baseline form a line; wide gaps between them make a table row ``| a | b |``;
-* lines in the top or bottom margin repeated on most pages (digits ignored) are running headers
-  or footers, and margin lines such as "3", "Page 3 of 30", "- 3 -" are page numbers: all dropped;
+* lines in the top or bottom margin band (8 % of the page) repeated on most pages are running
+  headers or footers (short ones may differ in their numbers), and margin lines such as "3",
+  "Page 3 of 30", "- 3 -" are page numbers: all dropped, but only on pages with body text outside
+  the bands — body lines are never dropped, however alike across pages;
 * headings: a larger font than the body, or a short bold, all-caps or numbered line
   ("1. Definitions", "Article 3") not ending like a sentence;
 * other lines are joined into paragraphs (a word hyphenated at a line end is re-joined); a
@@ -144,22 +146,44 @@ def _band(frags, split, page_no):
     return _lines_of(left, page_no) + _lines_of(right, page_no)
 
 
-def _strip_running(pages: list[list[_Line]], heights: list[float]) -> None:
-    """Drop running headers/footers and page numbers in place."""
-    def margin(line, height):
-        return line.y > 0.9 * height or line.y < 0.1 * height
+MARGIN_BAND = 0.08  # share of the page height at the top and at the bottom where running lines live
+RUNNING_MASKED_WORDS = 12  # lines alike but for their numbers are running lines only when this short
 
-    keys = Counter()
+
+def _strip_running(pages: list[list[_Line]], heights: list[float]) -> None:
+    """Drop running headers/footers and page numbers in place.
+
+    Only lines inside the top or bottom margin band are candidates, and only when the page has
+    body text outside the bands: a line repeated word for word on most pages, a short line repeated
+    but for its numbers ("Acme DPA — page 3"), or a page number. Body lines stay, however alike
+    across pages ("Section 2. Sub-processors are notified …" on page 2)."""
+    def margin(line, height):
+        return line.y > (1 - MARGIN_BAND) * height or line.y < MARGIN_BAND * height
+
+    exact, masked = Counter(), Counter()
     for lines, height in zip(pages, heights):
-        keys.update({re.sub(r"\d+", "#", line.text.lower()) for line in lines if margin(line, height)})
+        band = [line for line in lines if margin(line, height)]
+        exact.update({line.text.lower() for line in band})
+        masked.update({_masked(line.text) for line in band if len(line.text.split()) <= RUNNING_MASKED_WORDS})
     threshold = max(2, len(pages) // 2)
+
+    def running(line) -> bool:
+        if _PAGE_NUMBER.match(line.text):
+            return True
+        if len(pages) < 2:
+            return False
+        if exact[line.text.lower()] >= threshold:
+            return True
+        return len(line.text.split()) <= RUNNING_MASKED_WORDS and masked[_masked(line.text)] >= threshold
+
     for index, (lines, height) in enumerate(zip(pages, heights)):
-        pages[index] = [
-            line for line in lines
-            if not (margin(line, height) and (
-                keys[re.sub(r"\d+", "#", line.text.lower())] >= threshold and len(pages) >= 2
-                or _PAGE_NUMBER.match(line.text)))
-        ]
+        if not any(not margin(line, height) for line in lines):
+            continue  # nothing but band lines: they are the page's text
+        pages[index] = [line for line in lines if not (margin(line, height) and running(line))]
+
+
+def _masked(text: str) -> str:
+    return re.sub(r"\d+", "#", text.lower())
 
 
 def _heading_level(line: _Line, body: float, sizes: list[float]) -> int | None:

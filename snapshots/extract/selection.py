@@ -12,7 +12,7 @@ import re
 from .rules import Range, Selector, compile_css
 from .tree import drop, text_of
 
-__all__ = ["apply_remove", "apply_select", "closest_candidate", "describe"]
+__all__ = ["apply_remove", "apply_select", "closest_candidate", "describe", "section_clone"]
 
 
 def describe(selector: Selector) -> str:
@@ -181,3 +181,16 @@ def closest_candidate(root, selector: Selector) -> tuple[str, int] | None:
         return (similarity + landmark - 0.3 * (words / total > 0.97 and el.tag == "div"), words)
     best, words = max(candidates, key=score)
     return _css_name(best), words
+
+
+def section_clone(root, start_el, is_end):
+    """A copy of the page from ``start_el`` to the first later element for which ``is_end`` holds
+    (a heading of the same or a higher level, the next anchor of its kind), or to the end."""
+    pos = _Positions(root)
+    start = pos.open[start_el] - 0.25
+    end = pos.close[root] + 0.25
+    for el in root.iter():
+        if isinstance(el.tag, str) and el in pos.open and pos.open[el] > pos.close[start_el] and is_end(el):
+            end = pos.open[el] - 0.25
+            break
+    return _clone_range(root, start, end, pos)

@@ -1,0 +1,120 @@
+"""Changed link targets: the reference definitions that end a version's text, compared.
+
+Extraction lists each link of the document as ``[link text]: target`` after the text (see
+``snapshots.extract.links``). An edit that touches only those lines is not a change of wording; a
+link whose text is in both versions but whose target changed is a finding of kind ``link``:
+``minor`` by default, ``material`` when its text names a vocabulary theme ("sub-processor list",
+"DPA", "transfer impact assessment" …). Targets are compared once ids and tokens are masked
+(``textkey.strip_volatile``), so a per-visit id never reads as a new target.
+
+A list whose items are all short links to pages of one site (a legal hub's list of its documents,
+kept when extraction could not tell it from the text) is navigation: an edit that only changes its
+items is cosmetic, and says so (``navigation_reason``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from diffing.textkey import strip_volatile
+
+__all__ = ["DEFINITION_RE", "LinkChange", "body_offset", "is_definitions_only", "link_changes", "navigation_reason"]
+
+DEFINITION_RE = re.compile(r"^\[((?:[^\]\\]|\\.)+)\]: (\S+)$", re.M)
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    text: str  # the link text
+    old: str  # old target
+    new: str  # new target
+
+
+def _definitions(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for match in DEFINITION_RE.finditer(text):
+        label = _UNESCAPE.sub(r"\1", match.group(1))
+        found.setdefault(label, []).append(match.group(2))
+    return found
+
+
+def is_definitions_only(lines: str) -> bool:
+    """True when every non-blank line is a link definition."""
+    rows = [line for line in lines.split("\n") if line.strip()]
+    return bool(rows) and all(DEFINITION_RE.match(line) for line in rows)
+
+
+def link_changes(old: str, new: str) -> list[LinkChange]:
+    """Links present in both versions (by their text) whose target changed, in new-text order."""
+    before, after = _definitions(old), _definitions(new)
+    changes = []
+    for label, targets in after.items():
+        if label not in before:
+            continue
+        old_keys = {strip_volatile(t): t for t in before[label]}
+        new_keys = {strip_volatile(t): t for t in targets}
+        removed = [t for key, t in old_keys.items() if key not in new_keys]
+        added = [t for key, t in new_keys.items() if key not in old_keys]
+        for old_target, new_target in zip(removed, added):
+            changes.append(LinkChange(label, old_target, new_target))
+    return changes
+
+
+def body_offset(text: str, label: str) -> int | None:
+    """Where the link text first appears outside the link definitions, or None."""
+    at = text.find(label)
+    while at >= 0:
+        line_start = text.rfind("\n", 0, at) + 1
+        line_end = text.find("\n", at)
+        if not DEFINITION_RE.match(text[line_start: len(text) if line_end < 0 else line_end]):
+            return at
+        at = text.find(label, at + 1)
+    return None
+
+
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.+?)\s*$")
+NAVIGATION_MIN_ITEMS = 3
+NAVIGATION_ITEM_WORDS = 6
+NAVIGATION_LIST = "a list of links to pages of one site gained, lost or renamed entries: navigation, not the document"
+
+
+def _list_items(text: str, start: int, end: int) -> list[str] | None:
+    """The items of the list holding text[start:end], or None when those lines are not all items."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    lines = text[line_start: len(text) if line_end < 0 else line_end].split("\n")
+    if not all(_ITEM.match(line) for line in lines if line.strip()):
+        return None
+    while line_start > 0:  # widen to the whole list
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        if not _ITEM.match(text[previous: line_start - 1]):
+            break
+        line_start = previous
+    while line_end >= 0:
+        following = text.find("\n", line_end + 1)
+        line = text[line_end + 1: len(text) if following < 0 else following]
+        if not _ITEM.match(line):
+            break
+        line_end = following
+    block = text[line_start: len(text) if line_end < 0 else line_end]
+    return [_ITEM.match(line).group(1) for line in block.split("\n") if _ITEM.match(line)]
+
+
+def navigation_reason(old: str, new: str, edit) -> str | None:
+    """Why an edit of a list is navigation: every item of the list, before and after, is a short
+    link, and all of them lead to pages of one site (a hub's list of its documents)."""
+    hosts: set[str] = set()
+    for text, start, end in ((old, edit.old_start, edit.old_start + len(edit.old)),
+                             (new, edit.new_start, edit.new_start + len(edit.new))):
+        items = _list_items(text, start, end)
+        if items is None or len(items) < NAVIGATION_MIN_ITEMS:
+            return None
+        definitions = _definitions(text)
+        for item in items:
+            if len(item.split()) > NAVIGATION_ITEM_WORDS or item not in definitions:
+                return None
+            hosts.update(urlsplit(target).hostname or "" for target in definitions[item])
+    return NAVIGATION_LIST if len(hosts) == 1 and "" not in hosts else None
