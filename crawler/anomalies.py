@@ -35,12 +35,14 @@ def close_all(session, doc: Document) -> int:
 def for_failure(session, doc: Document, url: str, reason: str, status: int | None, run_id: str,
                 unreachable_after: int) -> int:
     """Open the anomalies a failed fetch calls for; returns how many were opened."""
-    opened = 0
+    from crawler.fetch_errors import immediate_anomaly  # robots.txt refusals and refused destinations: at once
+
+    opened, now = 0, immediate_anomaly(reason)
     if status in (404, 410):
         opened += open_(session, doc, url, "gone", f"{reason}: the last good version is kept", run_id)
-    elif status in (401, 403, 429) or (reason or "").startswith("bot challenge"):
+    elif status in (401, 403, 429) or (reason or "").startswith("bot challenge") or now == "blocked":
         opened += open_(session, doc, url, "blocked", reason, run_id)
-    if doc.consecutive_failures >= unreachable_after:
+    if doc.consecutive_failures >= unreachable_after or now == "unreachable":
         opened += open_(session, doc, url, "unreachable",
                         f"{doc.consecutive_failures} consecutive failed checks; last: {reason}", run_id)
     return opened

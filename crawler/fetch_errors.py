@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
-                               DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
-from twisted.internet import error as tx
-
 ROBOTS_BLOCKED = "disallowed by robots.txt"
+REFUSED = "destination refused"  # crawler.destinations.REFUSED
 DATA_LOSS = "data loss: the connection was cut before the body was complete (nothing stored)"
 
 
@@ -23,7 +20,7 @@ def describe_status(status: int) -> str:
     return f"HTTP {status} {phrase}"
 
 
-def _causes(exc: BaseException):
+def _causes(exc: BaseException):  # noqa: D103
     seen = 0
     while exc is not None and seen < 10:
         yield exc
@@ -34,7 +31,20 @@ def _causes(exc: BaseException):
         seen += 1
 
 
+def immediate_anomaly(reason: str | None) -> str | None:
+    """The anomaly a failure opens at once, not after N checks: it is not transient."""
+    if (reason or "").startswith(ROBOTS_BLOCKED):
+        return "blocked"
+    if (reason or "").startswith(REFUSED):
+        return "unreachable"
+    return None
+
+
 def describe_failure(exc: BaseException, request) -> str:
+    from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                                   DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
+    from twisted.internet import error as tx
+
     host = request.url.split("/")[2] if "//" in request.url else request.url
     if isinstance(exc, IgnoreRequest):
         text = str(exc)
