@@ -68,8 +68,10 @@ def describe_failure(exc: BaseException, request) -> str:
         text = str(exc)
         if "max size" in text or "maxsize" in text.lower():
             return "too large: " + text.split(": ", 1)[-1]
-        return f"download cancelled: {text}" if text else "download cancelled (the response was larger than allowed " \
-                                                            "or the run was stopping)"
+        limit = request.meta.get("download_maxsize")
+        if limit:  # Scrapy cancels a body growing past the limit without saying why
+            return f"too large: the body grew past the size limit of {int(limit):,} bytes"
+        return f"download cancelled: {text}" if text else "download cancelled (the run was stopping)"
     if isinstance(exc, ResponseDataLossError):
         return DATA_LOSS
     for cause in _causes(exc):

@@ -31,8 +31,8 @@ ROBOTS_TTL = 3600.0  # a long-running worker re-reads a host's robots.txt after 
 
 
 class DestinationPolicyMiddleware:
-    def __init__(self, allow_private: bool, time_budget: float):
-        self.allow_private = allow_private
+    def __init__(self, allow_private: bool, time_budget: float, max_bytes: int = 0):
+        self.allow_private, self.max_bytes = allow_private, max_bytes
         self.time_budget = time_budget  # seconds one document may take, all attempts and redirects together
 
     @classmethod
@@ -41,7 +41,7 @@ class DestinationPolicyMiddleware:
         cw = crawler.settings.getdict("CLAUSEWATCH")
         budget = crawler.settings.getfloat("CLAUSEWATCH_DOCUMENT_TIME_BUDGET") or \
             2 * crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30)
-        return cls(bool(cw.get("allow_private_networks")), budget)
+        return cls(bool(cw.get("allow_private_networks")), budget, crawler.settings.getint("DOWNLOAD_MAXSIZE"))
 
     def process_request(self, request, spider=None):
         page = request.meta.get("page")
@@ -64,6 +64,8 @@ class DestinationPolicyMiddleware:
         if left <= 0:
             raise IgnoreRequest(f"timed out: no answer within {self.time_budget:g} s in total (all attempts)")
         request.meta["download_timeout"] = min(request.meta.get("download_timeout") or left, left)
+        if self.max_bytes:
+            request.meta.setdefault("download_maxsize", self.max_bytes)  # so a cancelled body says why
         return None
 
     def process_response(self, request, response, spider=None):
