@@ -73,7 +73,7 @@ _FIELD_KEYS = {name: f"[{table}] {key}" for (table, key), name in _TABLE_KEYS.it
 _NOT_IN_FILE = {"home"}  # where the file lives: CLAUSEWATCH_HOME or --home
 # (low, high) for numbers: a value outside is a typo, not a wish
 _RANGES = {
-    "timeout": (0.1, 3600), "max_bytes": (1024, 2**31), "concurrency": (1, 1000), "per_host_concurrency": (1, 100),
+    "timeout": (0.1, 3600), "max_bytes": (1, 2**31), "concurrency": (1, 1000), "per_host_concurrency": (1, 100),
     "retries": (0, 10), "processes": (0, 256), "unreachable_after": (1, 1000), "schedule_jitter": (0, 86400),
     "run_time_limit": (1, 7 * 86400), "lease_ttl": (5, 86400), "stop_grace": (0, 86400),
 }
@@ -196,6 +196,10 @@ def _read_file(data: dict, path: Path, types: dict) -> dict:
     return values
 
 
+def _num(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
 def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -206,7 +210,7 @@ def validate_settings(settings: Settings, where: str) -> None:
     for name, (low, high) in _RANGES.items():
         value = getattr(settings, name)
         if not low <= value <= high:
-            raise ConfigError(f"{where}: {user_key(name)} = {_excerpt(value)}: expected a number from {low:g} to {high:g}")
+            raise ConfigError(f"{where}: {user_key(name)} = {_excerpt(value)}: expected a number from {_num(low)} to {_num(high)}")
     from crawler.profiles import ProfileError, check_schedule, parse_interval
 
     try:
