@@ -58,7 +58,7 @@ def test_home_in_the_file_says_where_to_set_it(tmp_path):
 
 
 @pytest.mark.parametrize("text,fragment", [
-    ("timeout = 0\n", "timeout = 0.0: expected a number from 0.1 to 3600"), ("concurrency = 100000\n", "concurrency"),
+    ("timeout = 0\n", "timeout = 0.0: expected a number from 0.1 to 3,600"), ("concurrency = 100000\n", "concurrency"),
     ("max_bytes = -1\n", "max_bytes"), ("timeout = nan\n", "timeout"), ('max_age = "soon"\n', "max_age"),
     ("retries = 1.5\n", "retries = 1.5: expected a whole number"), ("obey_robots = [1]\n", "expected true or false"),
     ('user_agent = {a = 1}\n', "user_agent"), ("[vocabulary]\nthemes = 3\n", "[vocabulary]"),
