@@ -216,19 +216,27 @@ class BrowserDestinations:
     def __init__(self, allow_private: bool):
         self.allow_private = allow_private
 
-    async def __call__(self, request) -> bool:
-        import asyncio
-
+    def __call__(self, request):
+        """True (abort) or False for what the URL shows; for a host name, an awaitable of the verdict
+        on its resolved addresses (scrapy-playwright awaits it)."""
         parts = urlsplit(request.url)
         if parts.scheme in ("data", "blob", "about"):  # in-page content, no network
             return False
         try:
             check_url(request.url, self.allow_private)
-            host = (parts.hostname or "").lower()
-            if self.allow_private or host in _allowed_hosts:
-                return False
+        except DestinationRefused:
+            return True
+        host = (parts.hostname or "").lower()
+        if self.allow_private or host in _allowed_hosts or host_address(host) is not None:
+            return False  # an IP literal was judged by check_url
+        return self._resolved(host, parts.port or (443 if parts.scheme == "https" else 80))
+
+    async def _resolved(self, host: str, port: int) -> bool:
+        import asyncio
+
+        try:
             infos = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP))
+                None, lambda: socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP))
             for info in infos:
                 check_address(host, info[4][0], self.allow_private)
         except DestinationRefused:

@@ -53,7 +53,7 @@ def describe_failure(exc: BaseException, request) -> str:
         if "robots.txt" in text.lower():
             return ROBOTS_BLOCKED
         if "DOWNLOAD_MAXSIZE" in text or "max size" in text:
-            return "too large: " + text.replace("Ignored response ", "").replace("DOWNLOAD_MAXSIZE", "the size limit")
+            return _too_large(text, request)
         if text == "max redirections reached":
             return f"too many redirects (more than {request.meta.get('redirect_times', '?')}): " \
                    f"{' -> '.join((request.meta.get('redirect_urls') or [request.url])[:3])} -> …"
@@ -67,7 +67,7 @@ def describe_failure(exc: BaseException, request) -> str:
     if isinstance(exc, DownloadCancelledError):
         text = str(exc)
         if "max size" in text or "maxsize" in text.lower():
-            return "too large: " + text.split(": ", 1)[-1]
+            return _too_large(text, request)
         limit = request.meta.get("download_maxsize")
         if limit:  # Scrapy cancels a body growing past the limit without saying why
             return f"too large: the body grew past the size limit of {int(limit):,} bytes"
@@ -86,6 +86,22 @@ def describe_failure(exc: BaseException, request) -> str:
     if isinstance(exc, OSError) and ("decompress" in text.lower() or "Error -3" in text):
         return "the compressed body is corrupt (could not be decompressed)"
     return f"fetch failed: {text[:200]}" if text else f"fetch failed ({name})"
+
+
+def _too_large(text: str, request) -> str:
+    """Scrapy's size-limit messages ("Expected to receive N bytes which is larger than download max
+    size (M)", "… because its body (A B compressed, B B decompressed) exceeded DOWNLOAD_MAXSIZE (M B)
+    during decompression") as one sentence."""
+    import re
+
+    numbers = [int(n) for n in re.findall(r"\d{2,}", text.replace(request.url, ""))]
+    limit = request.meta.get("download_maxsize") or (numbers[-1] if numbers else None)
+    where = f"the size limit of {int(limit):,} bytes" if limit else "the size limit"
+    if "decompress" in text:
+        return f"too large: the compressed body inflates past {where} (max_bytes bounds decompressed bodies too)"
+    if text.startswith("Expected to receive") and numbers:
+        return f"too large: the server announced {numbers[0]:,} bytes, over {where}"
+    return f"too large: the body is over {where}"
 
 
 def _seconds(value) -> str:

@@ -149,3 +149,17 @@ def test_a_redirect_to_a_refused_destination_is_refused(home, site):
     result = home.json("check", code=3)
     assert result["errors"][0]["reason"].startswith("destination refused: 2130706433 resolves to 127.0.0.1")
     assert "/inside" not in [path for path, _ in site.hits]
+
+
+def test_browser_requests_to_a_name_resolving_to_loopback_are_aborted():
+    import asyncio
+    from types import SimpleNamespace
+
+    from crawler.destinations import BrowserDestinations
+
+    names = _loopback_names()
+    if not names:
+        pytest.skip("no host name here resolves to a loopback address")
+    verdict = BrowserDestinations(allow_private=False)(SimpleNamespace(url=f"http://{names[0]}:9/app.js"))
+    assert asyncio.run(verdict) is True
+    assert BrowserDestinations(allow_private=True)(SimpleNamespace(url=f"http://{names[0]}:9/app.js")) is False

@@ -3,6 +3,7 @@ files never raise anything but their own clear errors, and errors name the file 
 
 from __future__ import annotations
 
+import os
 import string
 import tomllib
 
@@ -15,7 +16,8 @@ from crawler.profiles import ProfileError, load_catalog, load_profile
 from diffing.diff import new_text, old_text, word_diff
 from snapshots.extract.normalise import comparison_key, normalise_text
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+EXAMPLES = int(os.environ.get("CLAUSEWATCH_FUZZ_EXAMPLES", "150"))  # bench/robustness_report.py raises it
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
 # arbitrary Unicode with the nasty parts over-represented: surrogates, RTL/bidi marks, controls, huge lines
 nasty = st.sampled_from(["\u202e", "\u200f", "\u061c", "\ufeff", "\u00a0", "\u2028", "\r\n", "\x00", "\x1b[2J",
