@@ -1,6 +1,7 @@
 """Which documents are checked when: scheduler jobs derived from the profiles, and when each is due.
 
-A schedule is an interval ("6h", units s/m/h/d) or a five-field crontab ("0 6 * * *", in the
+A schedule is an interval ("6h", units s/m/h/d) or a five-field crontab ("0 6 * * *", read by
+scheduler.cron, the one crontab parser profiles and settings use too, in the
 host's local time). A source's own `schedule`/`interval` wins over its profile's, which wins over
 `[schedule] default` in clausewatch.toml. When several profiles cite one Document, the most
 frequent schedule wins: the one with the shortest period (for a crontab, the smallest gap between
@@ -18,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 

@@ -198,3 +198,26 @@ def test_fuzzed_settings_files_load_or_give_a_config_error_naming_the_file(tmp_p
     except ConfigError as exc:
         assert str(exc).startswith(str(path)), exc
         assert len(str(exc)) < 600
+
+
+@FUZZ
+@given(st.one_of(toml_values, st.lists(st.dictionaries(st.sampled_from(
+    ["id", "label", "rating", "sources", "watch", "evidence", "themes", "note"]), toml_values, max_size=6), max_size=3)),
+    st.one_of(st.none(), toml_values))
+def test_fuzzed_criteria_and_sources_tables_give_clear_errors(tmp_path, criteria, sources):
+    path = tmp_path / "crit.toml"
+    lines = ['name = "P"']
+    if sources is not None:
+        lines.append(f"sources = {_toml(sources)}")
+    else:
+        lines += ["[sources.terms]", 'url = "https://example.org/"']
+    text = "\n".join(lines) + "\n"
+    if isinstance(criteria, list) and all(isinstance(c, dict) for c in criteria):
+        for table in criteria:
+            text += "[[criteria]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in table.items())
+    else:
+        text = text.replace('name = "P"\n', f'name = "P"\ncriteria = {_toml(criteria)}\n', 1)
+    path.write_text(text, encoding="utf-8")
+    profile, errors = load_profile(path)
+    assert (profile is None) == bool(errors)
+    assert all(isinstance(e, ProfileError) and str(e).startswith(str(path)) for e in errors)

@@ -53,5 +53,6 @@ def test_every_hostile_behaviour_ends_with_a_clear_reason_or_a_correct_version(h
             problems.append(f"{path}: expected {kind} {detail!r}; got {fetch.outcome if fetch else None} "
                             f"{reason!r} anomalies={sorted(anomalies.get(url, []))} version={url in texts}")
     assert not problems, "\n".join(problems)
+    assert hostile.hits.count("/hang") <= 2 and hostile.hits.count("/drip") <= 2  # a timeout is retried once at most
     assert "/loop-b" in hostile.hits and hostile.hits.count("/loop-a") == 1  # the loop ends at once
     assert sum(1 for path in hostile.hits if path.startswith("/chain/")) <= 11  # 10 redirects at most
