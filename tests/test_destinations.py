@@ -163,3 +163,28 @@ def test_browser_requests_to_a_name_resolving_to_loopback_are_aborted():
     verdict = BrowserDestinations(allow_private=False)(SimpleNamespace(url=f"http://{names[0]}:9/app.js"))
     assert asyncio.run(verdict) is True
     assert BrowserDestinations(allow_private=True)(SimpleNamespace(url=f"http://{names[0]}:9/app.js")) is False
+
+
+@pytest.mark.parametrize("location", ["file:///etc/passwd", "data:text/html,<p>hi</p>", "gopher://127.0.0.1:6379/_x"])
+def test_a_redirect_to_another_scheme_is_refused_with_a_reason(location):
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import HtmlResponse, Request
+
+    from crawler.middlewares import DestinationPolicyMiddleware
+
+    request = Request("https://example.org/terms")
+    response = HtmlResponse(request.url, status=302, headers={"Location": location}, request=request)
+    with pytest.raises(IgnoreRequest, match=r"destination refused: redirect to a \w+: URL .* only http and https"):
+        DestinationPolicyMiddleware(False, 60).process_response(request, response)
+
+
+def test_a_redirect_loop_ends_at_the_first_repeat():
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.http import Request
+
+    from crawler.middlewares import DestinationPolicyMiddleware
+
+    request = Request("https://example.org/a", meta={"redirect_urls": ["https://example.org/a", "https://example.org/b"]})
+    with pytest.raises(IgnoreRequest, match="redirect loop: https://example.org/a -> https://example.org/b -> "
+                                            "https://example.org/a"):
+        DestinationPolicyMiddleware(True, 60).process_request(request)
