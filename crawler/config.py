@@ -75,7 +75,7 @@ _NOT_IN_FILE = {"home"}  # where the file lives: CLAUSEWATCH_HOME or --home
 _RANGES = {
     "timeout": (0.1, 3600), "max_bytes": (1, 2**31), "concurrency": (1, 1000), "per_host_concurrency": (1, 100),
     "retries": (0, 10), "processes": (0, 256), "unreachable_after": (1, 1000), "schedule_jitter": (0, 86400),
-    "run_time_limit": (1, 7 * 86400), "lease_ttl": (5, 86400), "stop_grace": (0, 86400),
+    "run_time_limit": (1, 7 * 86400), "lease_ttl": (1, 86400), "stop_grace": (0, 86400),
 }
 
 
