@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crawler.errors import ConfigError
+
+__all__ = ["ConfigError", "Settings", "load_settings", "validate_settings", "user_key"]
+
 ENV_PREFIX = "CLAUSEWATCH_"
 CONFIG_NAME = "clausewatch.toml"
-
-
-class ConfigError(Exception):
-    """A settings file or variable is wrong; the message names the file/variable and the key."""
+MAX_CONFIG_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,25 @@ _TABLE_KEYS = {
     ("schedule", "time_limit"): "run_time_limit",
     ("schedule", "stop_grace"): "stop_grace",
 }
+_FIELD_KEYS = {name: f"[{table}] {key}" for (table, key), name in _TABLE_KEYS.items()}
+_NOT_IN_FILE = {"home"}  # where the file lives: CLAUSEWATCH_HOME or --home
+# (low, high) for numbers: a value outside is a typo, not a wish
+_RANGES = {
+    "timeout": (0.1, 3600), "max_bytes": (1, 2**31), "concurrency": (1, 1000), "per_host_concurrency": (1, 100),
+    "retries": (0, 10), "processes": (0, 256), "unreachable_after": (1, 1000), "schedule_jitter": (0, 86400),
+    "run_time_limit": (1, 7 * 86400), "lease_ttl": (1, 86400), "stop_grace": (0, 86400),
+}
+
+
+def user_key(name: str) -> str:
+    """The key a user writes for a setting: `[schedule] time_limit` for run_time_limit."""
+    return _FIELD_KEYS.get(name, name)
+
+
+def _file_keys() -> list[str]:
+    top = [f.name for f in dataclasses.fields(Settings) if f.name not in _NOT_IN_FILE and f.name not in _FIELD_KEYS
+           and f.name != "vocabulary"]
+    return sorted(top) + sorted(_FIELD_KEYS.values()) + ["[vocabulary] …"]
 
 
 def _coerce(name: str, value, target_type, where: str):
@@ -82,7 +101,13 @@ def _coerce(name: str, value, target_type, where: str):
             if text in {"0", "false", "no", "off", ""}:
                 return False
             raise ValueError(value)
-        if target_type is int and isinstance(value, bool):
+        if target_type is Path and not isinstance(value, (str, os.PathLike)):
+            raise ValueError(value)
+        if target_type in (int, float) and isinstance(value, bool):
+            raise ValueError(value)
+        if target_type is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        if target_type is str and not isinstance(value, (str, int, float)):
             raise ValueError(value)
         if target_type is dict:
             if not isinstance(value, dict):
@@ -91,8 +116,15 @@ def _coerce(name: str, value, target_type, where: str):
         if target_type is Path:
             return Path(os.path.expanduser(str(value)))
         return target_type(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}: {name} = {value!r}: expected {target_type.__name__}") from None
+    except (TypeError, ValueError, OverflowError):
+        kind = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a string",
+                "Path": "a path", "dict": "a table"}[target_type.__name__]
+        raise ConfigError(f"{where}: {user_key(name)} = {_excerpt(value)}: expected {kind}") from None
+
+
+def _excerpt(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _types() -> dict:
@@ -111,29 +143,23 @@ def load_settings(config: str | os.PathLike | None = None, environ=None, **overr
     values["home"] = home
 
     path = Path(config or env.get(ENV_PREFIX + "CONFIG") or home / CONFIG_NAME)
-    if config is not None and not path.is_file():
+    if config is not None and not path.exists():
         raise ConfigError(f"{path}: settings file not found")
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for key, value in data.items():
-            if isinstance(value, dict) and key != "vocabulary":
-                for sub, subvalue in value.items():
-                    name = _TABLE_KEYS.get((key, sub))
-                    if name is None:
-                        raise ConfigError(f"{path}: unknown key [{key}] {sub}")
-                    values[name] = _coerce(f"[{key}] {sub}", subvalue, types[name], str(path))
-            elif key in types and key != "home":
-                values[key] = _coerce(key, value, types[key], str(path))
-            else:
-                raise ConfigError(f"{path}: unknown key {key!r}; expected one of: {', '.join(sorted(types))}")
+    if path.exists() or path.is_symlink():
+        from crawler.profiles import read_toml
+
+        data, problem = read_toml(path, MAX_CONFIG_BYTES)
+        if problem:
+            raise ConfigError(f"{path}: {problem}")
+        values.update(_read_file(data, path, types))
 
     for name, typ in types.items():
-        var = ENV_PREFIX + name.upper()
-        if name != "home" and var in env and typ is not dict:
-            values[name] = _coerce(name, env[var], typ, f"environment variable {var}")
+        variables = [ENV_PREFIX + name.upper()]
+        if name in _FIELD_KEYS:  # [schedule] time_limit is also CLAUSEWATCH_SCHEDULE_TIME_LIMIT
+            variables.append(ENV_PREFIX + _FIELD_KEYS[name].replace("[", "").replace("] ", "_").upper())
+        for var in variables:
+            if name != "home" and var in env and typ is not dict:
+                values[name] = _coerce(name, env[var], typ, f"environment variable {var}")
     for name, value in overrides.items():
         if value is not None:
             if name not in types:
@@ -141,4 +167,62 @@ def load_settings(config: str | os.PathLike | None = None, environ=None, **overr
             values[name] = _coerce(name, value, types[name], "command line")
     if "profiles" not in values:
         values["profiles"] = Path("profiles")
-    return Settings(**values)
+    settings = Settings(**values)
+    validate_settings(settings, str(path) if path.is_file() else "settings")
+    return settings
+
+
+def _read_file(data: dict, path: Path, types: dict) -> dict:
+    values: dict = {}
+    for key, value in data.items():
+        if key == "vocabulary":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: vocabulary: expected a table [vocabulary]")
+            values["vocabulary"] = value
+        elif key in _NOT_IN_FILE:
+            raise ConfigError(f"{path}: {key}: cannot be set in the settings file (it is where the file lives); "
+                              f"set CLAUSEWATCH_HOME or --home")
+        elif isinstance(value, dict) and any(table == key for table, _ in _TABLE_KEYS):
+            for sub, subvalue in value.items():
+                name = _TABLE_KEYS.get((key, sub))
+                if name is None:
+                    known = ", ".join(k for (t, k) in _TABLE_KEYS if t == key)
+                    raise ConfigError(f"{path}: [{key}] {_short(sub)}: unknown key (expected one of: {known})")
+                values[name] = _coerce(name, subvalue, types[name], str(path))
+        elif key in types and key not in _FIELD_KEYS and types[key] is not dict:
+            values[key] = _coerce(key, value, types[key], str(path))
+        else:
+            raise ConfigError(f"{path}: {_short(key)}: unknown key (expected one of: {', '.join(_file_keys())})")
+    return values
+
+
+def _num(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def validate_settings(settings: Settings, where: str) -> None:
+    """Every value checked by the code that uses it: ranges, the schedule (the daemon's own cron
+    parser), `max_age`, and `[vocabulary]` (diffing.vocabulary's own builder). ConfigError otherwise."""
+    for name, (low, high) in _RANGES.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise ConfigError(f"{where}: {user_key(name)} = {_excerpt(value)}: expected a number from {_num(low)} to {_num(high)}")
+    from crawler.profiles import ProfileError, check_schedule, parse_interval
+
+    try:
+        check_schedule(settings.schedule_default, user_key("schedule_default"), where)
+    except ProfileError as exc:
+        raise ConfigError(str(exc)) from None
+    if not parse_interval(settings.max_age):
+        raise ConfigError(f"{where}: max_age = {_excerpt(settings.max_age)}: expected an age like \"36h\" (s/m/h/d)")
+    if settings.vocabulary:
+        from diffing.vocabulary import Vocabulary, VocabularyError
+
+        try:
+            Vocabulary.from_config(settings.vocabulary)
+        except (VocabularyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            raise ConfigError(f"{where}: [vocabulary] {str(exc)[:200]}") from None

@@ -12,13 +12,12 @@ import logging
 import os
 import signal
 import sys
-from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawler.config import Settings
-from crawler.destinations import DestinationRefused, check_destination
+from crawler.destinations import BrowserDestinations
 from crawler.errors import LeaseLost, StorageError  # noqa: F401 - StorageError re-exported
 from snapshots.db import FENCE
 from crawler.runs import Plan
@@ -117,19 +116,3 @@ def render_settings(settings: Settings, timeout: float = 30.0) -> dict:
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": max(1, min(4, settings.concurrency)),  # tabs are heavy
         "PLAYWRIGHT_ABORT_REQUEST": BrowserDestinations(settings.allow_private_networks),
     }
-
-
-class BrowserDestinations:
-    """scrapy-playwright's PLAYWRIGHT_ABORT_REQUEST: true for a browser request the policy refuses."""
-
-    def __init__(self, allow_private: bool):
-        self.allow_private = allow_private
-
-    def __call__(self, request) -> bool:
-        if urlsplit(request.url).scheme in ("data", "blob"):  # in-page content, no network
-            return False
-        try:
-            check_destination(request.url, self.allow_private)
-        except DestinationRefused:
-            return True
-        return False

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from crawler import crashpoints
 from crawler.analysis import Analysis, Citing, Job, Page, analyse
 from crawler.config import Settings
+from crawler.fetch_errors import immediate_anomaly
 from crawler.pids import process_alive
 from crawler.profiles import Catalog, Profile, Source, load_catalog
 from crawler.runs import Plan
@@ -266,11 +267,12 @@ class Processor:
         failures = recorder.failed(tx, doc.id, self.run_id, reason)
         if anomaly_done:
             return
+        at_once = immediate_anomaly(reason)  # robots.txt refusals and refused destinations are not transient
         if status in (404, 410):
             self._anomaly(tx, doc, url, AnomalyKind.GONE, f"{reason}: the last good version is kept")
-        elif status in (401, 403, 429) or (reason or "").startswith(("bot challenge", "disallowed by robots.txt")):
+        elif status in (401, 403, 429) or (reason or "").startswith("bot challenge") or at_once == AnomalyKind.BLOCKED:
             self._anomaly(tx, doc, url, AnomalyKind.BLOCKED, reason)
-        if failures >= self.settings.unreachable_after:
+        if failures >= self.settings.unreachable_after or at_once == AnomalyKind.UNREACHABLE:
             self._anomaly(tx, doc, url, AnomalyKind.UNREACHABLE, f"{failures} consecutive failed checks; last: {reason}")
 
     def _settled(self, tx, doc, outcome: Outcome, snapshot_ids=(), pending_fetches=True) -> None:

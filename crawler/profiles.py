@@ -19,7 +19,11 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawler.errors import ProfileError
 from snapshots.extract import Rules
+
+__all__ = ["ProfileError", "Profile", "Source", "Criterion", "Evidence", "Catalog", "load_catalog", "load_profile",
+           "parse_interval", "check_schedule", "check_ignore_pattern", "document_key"]
 
 SOURCE_TYPES = ("privacy-policy", "dpa", "terms", "help-article", "docs", "other")
 RATINGS = ("yes", "partial", "no", "unknown")
@@ -37,17 +41,20 @@ _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 PROFILE_KEYS = {"name", "provider", "reviewed", "url", "description", "sources", "criteria", "schedule", "interval"}
 SOURCE_KEYS = {
     "url", "urls", "type", "select", "remove", "headers", "render", "executeClientScripts", "wait_for",
-    "render_timeout", "ignore", "confirm", "renamed_from", "schedule", "interval", "title",
+    "render_timeout", "ignore", "confirm", "renamed_from", "schedule", "interval", "title", "allow_private_networks",
 }
 CRITERION_KEYS = {"id", "label", "rating", "sources", "watch", "evidence", "themes", "note"}
 
 
-class ProfileError(Exception):
-    """A profile file is wrong: `str()` reads "FILE: KEY: problem (expected …)"."""
+MAX_INTERVAL = 366 * 86400.0  # a schedule longer than a year is a typo
+MAX_PROFILE_BYTES = 2_000_000
+MAX_EXCERPT = 60
 
-    def __init__(self, path: Path | str, key: str, message: str):
-        self.path, self.key, self.message = str(path), key, message
-        super().__init__(f"{path}: {key}: {message}" if key else f"{path}: {message}")
+
+def _q(value) -> str:
+    """A short excerpt of a user's value for an error message (never the whole of a huge value)."""
+    text = repr(value)
+    return text if len(text) <= MAX_EXCERPT else text[: MAX_EXCERPT - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class Source:
     renamed_from: tuple[str, ...] = ()
     schedule: str | None = None  # crontab or interval text, already validated
     title: str | None = None
+    allow_private_networks: bool = False  # this source's own hosts may be loopback/private (crawler.destinations)
 
     @property
     def key(self) -> str:
@@ -120,7 +128,9 @@ def document_key(urls) -> str:
 
 def parse_interval(text: str) -> float | None:
     """'6h' -> 21600.0 seconds; None when `text` is not an interval."""
-    m = _INTERVAL.match(text or "")
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    m = _INTERVAL.match(text)
     if not m:
         return None
     return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
@@ -132,18 +142,63 @@ def check_schedule(text, where: str, path) -> str:
     expected = '(expected a number and s/m/h/d, e.g. "6h")' if interval_only else \
         '(expected a crontab like "0 6 * * *" or an interval like "6h")'
     if not isinstance(text, str) or not text.strip():
-        raise ProfileError(path, where, f"{text!r} is not a schedule {expected}")
-    if parse_interval(text):
+        raise ProfileError(path, where, f"{_q(text)} is not a schedule {expected}")
+    seconds = parse_interval(text)
+    if seconds is not None:
+        if not 1 <= seconds <= MAX_INTERVAL:
+            raise ProfileError(path, where, f"{_q(text)} is out of range (expected from 1s to 366d)")
         return text.strip()
     if interval_only:
-        raise ProfileError(path, where, f"{text!r} is not an interval {expected}")
-    from apscheduler.triggers.cron import CronTrigger
+        raise ProfileError(path, where, f"{_q(text)} is not an interval {expected}")
+    from scheduler.cron import check_crontab
 
     try:
-        CronTrigger.from_crontab(text.strip())
+        return check_crontab(text)
     except ValueError as exc:
-        raise ProfileError(path, where, f"{text!r} is not a valid crontab expression ({exc})") from None
-    return text.strip()
+        raise ProfileError(path, where, f"{_q(text)} is not a valid crontab expression ({exc})") from None
+
+
+def check_ignore_pattern(pattern: str) -> str | None:
+    """Why `pattern` is not a safe `ignore` regular expression, or None when it is.
+
+    Refused: what `re` cannot compile (huge repetition counts included), and nested repetition
+    such as `(a+)+$` or `(\\w*)*`, which can take exponential time on a line that almost matches.
+    """
+    import re._parser as sre_parse  # the parser `re` itself uses
+
+    if len(pattern) > 1000:
+        return "is longer than 1,000 characters"
+    try:
+        re.compile(pattern)
+        tree = sre_parse.parse(pattern)
+    except (re.error, OverflowError, RecursionError, ValueError, MemoryError) as exc:
+        return f"is not a regular expression ({str(exc)[:80]})"
+    if _nested_repeat(tree, inside_repeat=False):
+        return "repeats a repetition (like (a+)+), which can take exponential time; write it without the nesting"
+    return None
+
+
+def _nested_repeat(items, inside_repeat: bool) -> bool:
+    import re._constants as c
+
+    for op, arg in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            low, high, sub = arg
+            repeats = high is c.MAXREPEAT or high > 1
+            if repeats and inside_repeat:
+                return True
+            if _nested_repeat(sub, inside_repeat or repeats):
+                return True
+        elif op == c.SUBPATTERN:
+            if _nested_repeat(arg[-1], inside_repeat):
+                return True
+        elif op == c.BRANCH:
+            if any(_nested_repeat(branch, inside_repeat) for branch in arg[1]):
+                return True
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            if _nested_repeat(arg[1], inside_repeat):
+                return True
+    return False
 
 
 class _Reader:
@@ -168,7 +223,7 @@ class _Reader:
                 self.error(f"{where}{key}", "missing (expected a string)")
             return default
         if not isinstance(value, str) or not value.strip():
-            self.error(f"{where}{key}", f"{value!r} is not a non-empty string")
+            self.error(f"{where}{key}", f"{_q(value)} is not a non-empty string")
             return default
         return value.strip()
 
@@ -177,18 +232,32 @@ class _Reader:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.error(f"{where}{key}", f"{value!r} is not a string or a list of strings")
+            self.error(f"{where}{key}", f"{_q(value)} is not a string or a list of strings")
             return ()
         return tuple(v.strip() for v in value)
 
 
 def _check_url(reader: _Reader, url, where: str) -> str | None:
     if not isinstance(url, str):
-        reader.error(where, f"{url!r} is not a URL string")
+        reader.error(where, f"{_q(url)} is not a URL string")
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        reader.error(where, f"{url!r} is not an http(s) URL")
+    if len(url) > 2000:
+        reader.error(where, f"{_q(url)} is longer than 2,000 characters")
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        hostname, port = parts.hostname, parts.port
+    except ValueError as exc:
+        reader.error(where, f"{_q(url)} is not a valid URL ({exc})")
+        return None
+    if parts.scheme not in ("http", "https") or not hostname:
+        reader.error(where, f"{_q(url)} is not an http(s) URL")
+        return None
+    if port == 0:
+        reader.error(where, f"{_q(url)}: port 0 is not a port (expected 1-65535)")
+        return None
+    if any(ch.isspace() or ord(ch) < 32 for ch in url.strip()):
+        reader.error(where, f"{_q(url)} contains spaces or control characters")
         return None
     return url.strip()
 
@@ -200,6 +269,9 @@ def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | 
         return None
     if not _ID.match(sid):
         reader.error(f"sources.{sid}", "source ids use lower-case letters, digits, '.', '_' and '-'")
+    if len(sid) > 64:
+        reader.error(f"sources.{sid[:40]}…", "source ids are at most 64 characters")
+        return None
     reader.unknown(table, SOURCE_KEYS, where)
     before = len(reader.errors)
     raw_urls = table.get("urls")
@@ -216,37 +288,36 @@ def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | 
     urls = tuple(u for i, u in enumerate(raw_urls) if _check_url(reader, u, f"{where}url" + (f"s[{i}]" if "urls" in table else "")))
     stype = reader.string(table, "type", where, required=False, default="other")
     if stype not in SOURCE_TYPES:
-        reader.error(f"{where}type", f"{stype!r} is not a source type (expected one of: {', '.join(SOURCE_TYPES)})")
-    try:
-        rules = Rules.from_declaration(select=table.get("select"), remove=table.get("remove"))
-    except ValueError as exc:
-        reader.error(f"{where}select/remove", str(exc))
-        rules = Rules()
+        reader.error(f"{where}type", f"{_q(stype)} is not a source type (expected one of: {', '.join(SOURCE_TYPES)})")
+    rules = _read_rules(reader, table, where)
     headers = table.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         reader.error(f"{where}headers", "expected a table of header names to string values")
         headers = {}
     render = table.get("render", table.get("executeClientScripts", False))
     if not isinstance(render, bool):
-        reader.error(f"{where}render", f"{render!r} is not true or false")
+        reader.error(f"{where}render", f"{_q(render)} is not true or false")
         render = False
     wait_for = reader.string(table, "wait_for", where, required=False)
     render_timeout = table.get("render_timeout", 30)
-    if not isinstance(render_timeout, (int, float)) or isinstance(render_timeout, bool) or render_timeout <= 0:
-        reader.error(f"{where}render_timeout", f"{render_timeout!r} is not a positive number of seconds")
+    if not isinstance(render_timeout, (int, float)) or isinstance(render_timeout, bool) or not 0 < render_timeout <= 600:
+        reader.error(f"{where}render_timeout", f"{_q(render_timeout)} is not a number of seconds from 0 to 600")
         render_timeout = 30
     for key in ("wait_for", "render_timeout"):
         if key in table and not render:
             reader.error(f"{where}{key}", "needs render = true (it only applies to pages fetched through the browser)")
     ignore = reader.strings(table, "ignore", where)
     for i, pattern in enumerate(ignore):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            reader.error(f"{where}ignore[{i}]", f"{pattern!r} is not a regular expression ({exc})")
+        problem = check_ignore_pattern(pattern)
+        if problem:
+            reader.error(f"{where}ignore[{i}]", f"{_q(pattern)} {problem}")
+    allow_private = table.get("allow_private_networks", False)
+    if not isinstance(allow_private, bool):
+        reader.error(f"{where}allow_private_networks", f"{_q(allow_private)} is not true or false")
+        allow_private = False
     confirm = table.get("confirm", 1)
     if not isinstance(confirm, int) or isinstance(confirm, bool) or not 1 <= confirm <= 10:
-        reader.error(f"{where}confirm", f"{confirm!r} is not a number of checks from 1 to 10")
+        reader.error(f"{where}confirm", f"{_q(confirm)} is not a number of checks from 1 to 10")
         confirm = 1
     schedule = None
     if "schedule" in table and "interval" in table:
@@ -264,8 +335,32 @@ def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | 
         headers=tuple(sorted(headers.items())), render=render, wait_for=wait_for,
         render_timeout=float(render_timeout), ignore=ignore, confirm=confirm,
         renamed_from=reader.strings(table, "renamed_from", where), schedule=schedule,
-        title=reader.string(table, "title", where, required=False),
+        title=reader.string(table, "title", where, required=False), allow_private_networks=allow_private,
     )
+
+
+def _read_rules(reader: _Reader, table: dict, where: str) -> Rules:
+    """`select`/`remove` compiled now, so a bad selector is this profile's error, not a crash later."""
+    import dataclasses
+
+    for key in ("select", "remove"):
+        value = table.get(key)
+        if value is not None and len(repr(value)) > 20_000:
+            reader.error(f"{where}{key}", "is longer than 20,000 characters")
+            return Rules()
+    try:
+        rules = Rules.from_declaration(select=table.get("select"), remove=table.get("remove"))
+    except ValueError as exc:
+        reader.error(f"{where}select/remove", str(exc)[:200])
+        return Rules()
+    except RecursionError:
+        reader.error(f"{where}select/remove", "a selector is nested too deeply")
+        return Rules()
+    except Exception as exc:  # noqa: BLE001 - lxml/cssselect raise XPath errors of their own for odd CSS
+        reader.error(f"{where}select/remove", f"not a valid CSS selector ({type(exc).__name__}: {str(exc)[:80]})")
+        return Rules()
+    render = table.get("render", table.get("executeClientScripts", False))
+    return dataclasses.replace(rules, rendered=True) if render is True else rules
 
 
 def _read_criteria(reader: _Reader, raw, source_ids: set[str]) -> list[Criterion]:
@@ -288,13 +383,13 @@ def _read_criteria(reader: _Reader, raw, source_ids: set[str]) -> list[Criterion
         label = reader.string(table, "label", where)
         rating = reader.string(table, "rating", where, required=False, default="unknown")
         if rating not in RATINGS:
-            reader.error(f"{where}rating", f"{rating!r} is not a rating (expected one of: {', '.join(RATINGS)})")
+            reader.error(f"{where}rating", f"{_q(rating)} is not a rating (expected one of: {', '.join(RATINGS)})")
         sources = reader.strings(table, "sources", where)
         if not sources:
             reader.error(f"{where}sources", "missing (expected a list of source ids)")
         for sid in sources:
             if sid not in source_ids:
-                reader.error(f"{where}sources", f"{sid!r} is not a source of this profile (expected one of: {', '.join(sorted(source_ids)) or 'none'})")
+                reader.error(f"{where}sources", f"{_q(sid)} is not a source of this profile (expected one of: {', '.join(sorted(source_ids)) or 'none'})")
         evidence = []
         raw_ev = table.get("evidence", [])
         if not isinstance(raw_ev, list):
@@ -307,9 +402,9 @@ def _read_criteria(reader: _Reader, raw, source_ids: set[str]) -> list[Criterion
                 continue
             src, quote = ev.get("source"), ev.get("quote")
             if src not in source_ids:
-                reader.error(f"{ew}.source", f"{src!r} is not a source of this profile")
+                reader.error(f"{ew}.source", f"{_q(src)} is not a source of this profile")
             elif src not in sources:
-                reader.error(f"{ew}.source", f"{src!r} is not among this criterion's sources")
+                reader.error(f"{ew}.source", f"{_q(src)} is not among this criterion's sources")
             if not isinstance(quote, str) or len(quote.split()) < 3:
                 reader.error(f"{ew}.quote", "expected a quote of at least three words")
                 continue
@@ -325,18 +420,15 @@ def load_profile(path: Path) -> tuple[Profile | None, list[ProfileError]]:
     pid = path.stem
     if not _ID.match(pid):
         reader.error("", "profile file names use lower-case letters, digits, '.', '_' and '-' (e.g. mistral-api.toml)")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        return None, [ProfileError(path, "", "not UTF-8 text")]
-    except tomllib.TOMLDecodeError as exc:
-        return None, [ProfileError(path, "", f"not valid TOML: {exc}")]
+    data, problem = read_toml(path)
+    if problem:
+        return None, [ProfileError(path, "", problem)]
     reader.unknown(data, PROFILE_KEYS, "")
     name = reader.string(data, "name", "")
     provider = reader.string(data, "provider", "", required=False, default="")
     reviewed = data.get("reviewed")
     if reviewed is not None and not isinstance(reviewed, dt.date):
-        reader.error("reviewed", f"{reviewed!r} is not a date (expected e.g. reviewed = 2026-11-20, unquoted)")
+        reader.error("reviewed", f"{_q(reviewed)} is not a date (expected e.g. reviewed = 2026-11-20, unquoted)")
         reviewed = None
     schedule = None
     for key in ("schedule", "interval"):
@@ -357,11 +449,34 @@ def load_profile(path: Path) -> tuple[Profile | None, list[ProfileError]]:
     renames = {old: s.id for s in sources.values() for old in s.renamed_from}
     for old, new in renames.items():
         if old in raw_sources:
-            reader.error(f"sources.{new}.renamed_from", f"{old!r} is still a source of this profile")
+            reader.error(f"sources.{new}.renamed_from", f"{_q(old)} is still a source of this profile")
     criteria = _read_criteria(reader, data.get("criteria", []), set(raw_sources))
     if reader.errors:
         return None, reader.errors
     return Profile(pid, path, name, provider, reviewed, sources, criteria, schedule), []
+
+
+def read_toml(path: Path, max_bytes: int = MAX_PROFILE_BYTES) -> tuple[dict | None, str | None]:
+    """(data, None), or (None, why the file cannot be read as TOML). A UTF-8 byte-order mark is accepted."""
+    try:
+        if not path.is_file():
+            return None, "not a file (a directory or a dangling link)" if path.exists() or path.is_symlink() \
+                else "file not found"
+        if path.stat().st_size > max_bytes:
+            return None, f"larger than {max_bytes:,} bytes"
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    try:
+        return tomllib.loads(text), None
+    except tomllib.TOMLDecodeError as exc:
+        return None, f"not valid TOML: {str(exc)[:120]}"
+    except (RecursionError, MemoryError):
+        return None, "not valid TOML: tables or arrays nested too deeply"
 
 
 @dataclass
@@ -394,12 +509,12 @@ class Catalog:
         pid, _, sid = ref.partition("/")
         profile = self.profiles.get(pid)
         if profile is None:
-            raise KeyError(f"no profile {pid!r} (known: {', '.join(sorted(self.profiles)) or 'none'})")
+            raise KeyError(f"no profile {_q(pid)} (known: {', '.join(sorted(self.profiles)) or 'none'})")
         if sid not in profile.sources:
             for src in profile.sources.values():
                 if sid in src.renamed_from:
                     return src
-            raise KeyError(f"profile {pid!r} has no source {sid!r} (known: {', '.join(sorted(profile.sources))})")
+            raise KeyError(f"profile {_q(pid)} has no source {_q(sid)} (known: {', '.join(sorted(profile.sources))})")
         return profile.sources[sid]
 
     def conflicts(self) -> list[str]:
@@ -419,7 +534,10 @@ def load_catalog(folder: Path) -> Catalog:
         return Catalog({}, [ProfileError(folder, "", "profiles folder not found (set --profiles or CLAUSEWATCH_PROFILES)")])
     profiles, errors = {}, []
     for path in sorted(folder.glob("*.toml")):
-        profile, errs = load_profile(path)
+        try:
+            profile, errs = load_profile(path)
+        except RecursionError:
+            profile, errs = None, [ProfileError(path, "", "nested too deeply to read")]
         errors.extend(errs)
         if profile:
             profiles[profile.id] = profile

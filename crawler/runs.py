@@ -29,6 +29,7 @@ class Page:
     render_timeout: float = 30.0
     etag: str | None = None
     last_modified: str | None = None
+    allow_private_networks: bool = False  # the source allows its own hosts to be private (crawler.destinations)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -54,7 +55,8 @@ def prepare_run(archive, catalog: Catalog, sources: list[Source], kind: RunKind 
         documents.setdefault(src.key, list(src.urls))
         for url in src.urls:
             if url not in pages:  # the first citing source's fetch options win (see Catalog.conflicts)
-                pages[url] = Page(url, dict(src.headers), src.render, src.wait_for, src.render_timeout)
+                pages[url] = Page(url, dict(src.headers), src.render, src.wait_for, src.render_timeout,
+                                  allow_private_networks=src.allow_private_networks)
     with _archive(archive).transaction() as tx:
         sync_catalog(tx.session, catalog)
         for url, last in last_snapshots(tx.session, pages).items():

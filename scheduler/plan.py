@@ -1,6 +1,7 @@
 """Which documents are checked when: scheduler jobs derived from the profiles, and when each is due.
 
-A schedule is an interval ("6h", units s/m/h/d) or a five-field crontab ("0 6 * * *", in the
+A schedule is an interval ("6h", units s/m/h/d) or a five-field crontab ("0 6 * * *", read by
+scheduler.cron, the one crontab parser profiles and settings use too, in the
 host's local time). A source's own `schedule`/`interval` wins over its profile's, which wins over
 `[schedule] default` in clausewatch.toml. When several profiles cite one Document, the most
 frequent schedule wins: the one with the shortest period (for a crontab, the smallest gap between
@@ -18,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
 from crawler.profiles import Catalog, check_schedule, parse_interval
+from scheduler.cron import cron_trigger, local_timezone  # noqa: F401 - the one crontab parser, re-exported
 from snapshots.models import Document
 
 UTC = dt.timezone.utc
@@ -39,10 +40,6 @@ class Entry:
     @property
     def id(self) -> str:
         return f"check:{self.schedule}"
-
-
-def local_timezone() -> dt.tzinfo:
-    return dt.datetime.now().astimezone().tzinfo
 
 
 def period(schedule: str, now: dt.datetime | None = None) -> float:
@@ -69,38 +66,6 @@ def trigger_for(schedule: str, jitter: float = 0):
     if seconds:
         return IntervalTrigger(seconds=seconds, jitter=jitter, timezone=local_timezone())
     return cron_trigger(schedule, jitter)
-
-
-def cron_trigger(schedule: str, jitter: float | None = None) -> CronTrigger:
-    """A crontab expression read as cron reads it: day-of-week 0 and 7 are Sunday.
-
-    APScheduler 3 numbers weekdays from Monday = 0, so numeric day-of-week fields are rewritten to
-    day names (which mean the same in both) before they reach it.
-    """
-    minute, hour, day, month, day_of_week = schedule.split()
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_cron_weekdays(day_of_week),
-                       jitter=jitter, timezone=local_timezone())
-
-
-_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def _cron_weekdays(text: str) -> str:
-    if not any(c.isdigit() for c in text):
-        return text  # "*" or names such as "mon-fri"
-    days: set[int] = set()
-    for part in text.split(","):
-        base, _, step = part.partition("/")
-        if base == "*":
-            first, last = 0, 6
-        elif "-" in base:
-            first, last = (int(x) for x in base.split("-", 1))
-        else:
-            first = last = int(base)
-            if step:  # "1/2": from 1 to the end of the week
-                last = 6
-        days.update(d % 7 for d in range(first, last + 1, int(step or 1)))
-    return ",".join(_DAY_NAMES[d] for d in sorted(days))
 
 
 def build(catalog: Catalog, default: str) -> list[Entry]:

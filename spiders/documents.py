@@ -37,6 +37,9 @@ class DocumentsSpider(FetchesPages, scrapy.Spider):
         return spider
 
     async def start(self):
+        from crawler.settings import politeness
+
+        self.logger.info(politeness(Settings.from_json(self.settings.getdict("CLAUSEWATCH"))))
         for page in self.plan.pages:
             yield self.page_request(page)
 

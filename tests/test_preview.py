@@ -66,12 +66,12 @@ def test_preview_fetches_like_check_robots_txt_user_agent_and_destination_policy
     assert len(agents) == 1 and agents.pop().startswith("clausewatch/")
 
     refused = json.loads(home.run("preview", hidden, "--json", check_code=3).stdout)
-    assert refused["problem"] == "disallowed by robots.txt" and refused["text"] == ""
+    assert refused["problem"] == "disallowed by robots.txt: Disallow: /private (User-agent: *)" and refused["text"] == ""
     assert "/private" not in [path for path, _ in site.hits]
 
     home.env["CLAUSEWATCH_ALLOW_PRIVATE_NETWORKS"] = "0"
     refused = json.loads(home.run("preview", allowed, "--json", check_code=3).stdout)
-    assert refused["problem"].startswith("refused: 127.0.0.1 is not a public address")
+    assert refused["problem"].startswith("destination refused: 127.0.0.1 is not a public address (loopback)")
 
 
 def test_preview_obeys_the_size_limit(home, site):

@@ -37,6 +37,24 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
+def _cp1252_fallback(error: UnicodeDecodeError):
+    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("clausewatch-cp1252", _cp1252_fallback)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8 with a few stray bytes (a page pasted together from two charsets): more valid multi-byte
+    sequences than invalid bytes."""
+    valid = len(_UTF8_MULTIBYTE.findall(body))
+    if not valid:
+        return False
+    invalid = len(body) - len(body.decode("utf-8", errors="ignore").encode("utf-8"))
+    return invalid <= valid
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Decode ``body``; never raises. Order: BOM, HTTP charset, <meta>, UTF-8, cp1252.
 
@@ -61,10 +79,14 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         if name == "utf-8":
             if _is_utf8(body):
                 return body.decode("utf-8", errors="replace")
+            if _mostly_utf8(body):
+                return body.decode("utf-8", errors="clausewatch-cp1252")
             continue  # declared UTF-8 but is not: try the next declaration, then cp1252
         if name in _SINGLE_BYTE_WESTERN and not body.isascii() and _is_utf8(body):
             return body.decode("utf-8", errors="replace")
         return body.decode(name, errors="replace")
     if _is_utf8(body):
         return body.decode("utf-8", errors="replace")
+    if _mostly_utf8(body):  # mixed: each stray byte read as windows-1252, as the rest of the page is UTF-8
+        return body.decode("utf-8", errors="clausewatch-cp1252")
     return body.decode("cp1252", errors="replace")

@@ -87,7 +87,7 @@ def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str =
         return HtmlResult("", "moved", f"the page is a redirect stub to {target}", moved_to=target)
     scripts = sum(1 for _ in root.iter("script"))
     etree.strip_elements(root, *_JUNK, with_tail=False)
-    shell = _script_shell(root, scripts)
+    shell = None if rules.rendered else _script_shell(root, scripts)  # a rendered page is judged as rendered
     if rules.remove:
         selection.apply_remove(root, rules.remove)
     note = None

@@ -28,6 +28,8 @@ _CHAR_MAP = str.maketrans(
 )
 # Control characters other than newline: never meaningful in a document.
 _CONTROL = re.compile(r"[\x00-\x09\x0e-\x1f\x7f]")
+# Lone surrogates are not text (they cannot even be encoded as UTF-8): the replacement character.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # ![alt](src) and [text](target "title"); the text may hold one level of nested brackets.
 _IMAGE = re.compile(r"!\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*(?:\s+\"[^\"\n]*\")?\s*\)")
 _LINK = re.compile(
@@ -46,7 +48,7 @@ def normalise_text(text: str) -> str:
     The result has no trailing spaces, at most one blank line in a row, no leading or trailing
     blank lines, and ends with one newline unless it is empty.
     """
-    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n")).translate(_CHAR_MAP)
+    text = unicodedata.normalize("NFKC", _SURROGATE.sub("\ufffd", text).replace("\r\n", "\n")).translate(_CHAR_MAP)
     text = _CONTROL.sub("", text)
     for _ in range(8):  # links nested in link text unwrap one level per pass
         unlinked = _LINK.sub(r"\1", _IMAGE.sub("", text))

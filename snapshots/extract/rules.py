@@ -94,6 +94,7 @@ class Rules:
 
     select: tuple[Selector, ...] = ()
     remove: tuple[Selector, ...] = ()
+    rendered: bool = False  # the body is what a browser rendered (render = true): never a script shell
 
     @classmethod
     def from_declaration(cls, select: object = None, remove: object = None) -> "Rules":

@@ -5,6 +5,7 @@ import re
 from lxml import etree
 
 from .charset import decode_html
+from .sniff import TooComplex, check_parse_cost, parse_limit_problem
 
 __all__ = ["parse", "drop", "text_of", "MAX_HTML_BYTES"]
 
@@ -16,8 +17,9 @@ _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=Tru
 
 
 def parse(body: bytes, content_type: str | None):
-    """Decode and parse ``body``; ``None`` when there is nothing to parse."""
-    text = decode_html(body[:MAX_HTML_BYTES], content_type)
+    """Decode and parse ``body``; ``None`` when there is nothing to parse; TooComplex past the bounds."""
+    check_parse_cost(body, MAX_HTML_BYTES)
+    text = decode_html(body, content_type)
     text = _CONTROL.sub("", _XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
         return None
@@ -25,6 +27,9 @@ def parse(body: bytes, content_type: str | None):
         root = etree.fromstring(text, _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
+    problem = parse_limit_problem(_PARSER.error_log)
+    if problem:
+        raise TooComplex(problem)
     if root is None or not isinstance(root.tag, str):
         return None
     return root
