@@ -131,7 +131,7 @@ def test_two_workers_share_a_check_fetching_every_page_once_then_report_one_edit
     assert (second["changed"], second["unchanged"], second["failed"]) == (1, 9, 0)
     with cluster.database().session() as s:  # workers compare with the newest snapshot: identical bodies add none
         assert s.scalar(select(func.count()).select_from(Snapshot)) == 11
-    changes = cluster.json("changes")
+    changes = cluster.cli_json("changes")
     assert [(c["source"], c["url"]) for c in changes] == [("doc3", site.url("/doc3"))]
 
 
