@@ -5,7 +5,8 @@ when CLAUSEWATCH_TEST_POSTGRES_URL is set (each test gets a database of its own)
 
 `home.run(…)` runs `clausewatch` as a subprocess (what `check` needs: Scrapy's reactor starts once
 per process, signals, exit codes); `home.cli(…)` runs a command in this process, with the home's
-environment, for the commands that only read or write the archive — about a second faster each.
+environment, for the commands that only read or write the archive (a subprocess costs a few seconds
+on a busy machine, a call here tens of milliseconds).
 """
 
 from __future__ import annotations

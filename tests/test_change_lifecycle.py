@@ -217,4 +217,5 @@ def test_scrapy_crawl_documents_runs_both_stages(home, site):
     assert proc.returncode == 0, proc.stderr[-2000:]
     [row] = home.cli_json("sources")
     assert row["outcome"] == "new" and row["cited_by"] == ["example/dpa"]
-    assert json.loads(home.cli("history", "example/dpa", "--json", check_code=0).stdout)[0]["kind"] == "first"
+    assert json.loads(home.run("history", "example/dpa", "--json", check_code=0).stdout)[0]["kind"] == "first"
+    assert home.cli_json("history", "example/dpa") == json.loads(home.run("history", "example/dpa", "--json").stdout)
