@@ -130,10 +130,6 @@ class ChangeEntry:
     reviewer: str | None = None
     reviewed_at: dt.datetime | None = None
 
-    def order(self):
-        """Newest first, then by profile."""
-        return (-self.detected_at.timestamp(), -self.change_id, self.profile)
-
 
 def _entry(a: Assessment, c: Change, d: Document) -> ChangeEntry:
     return ChangeEntry(
@@ -173,7 +169,8 @@ def changes(session, *, ids=None, profiles=(), since: dt.datetime | None = None,
     rebaselines = []
     if everything and not (status or significance or criterion):
         rebaselines = _rebaselines(session, ids=ids, profiles=profiles, since=since, limit=limit)
-    out = list(merge(read, rebaselines, key=ChangeEntry.order))
+    # both lists run newest first; a change is in one of them only, so its entries stay in profile order
+    out = list(merge(read, rebaselines, key=lambda e: (e.detected_at, e.change_id), reverse=True))
     return out[:limit] if limit else out
 
 

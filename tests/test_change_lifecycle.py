@@ -144,6 +144,8 @@ def test_reextract_records_rebaselines_never_reported_changes(home, site):
     assert home.cli_json("changes", "--all", "--status", "unreviewed") == []  # a rebaseline has no review
     shown = home.cli("show", str(entry["id"]), "--no-color", check_code=0).stdout
     assert "example/dpa: rebaseline" in shown and "review:" not in shown
+    refused = home.cli("review", str(entry["id"]), "--status", "no-impact", check_code=2).stderr
+    assert "no assessment to review" in refused
 
 
 def test_review_is_recorded_and_filters_changes(home, site):

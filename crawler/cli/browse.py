@@ -9,7 +9,7 @@ from crawler.cli.context import UsageError, color_enabled, emit_json, table, whe
 from diffing.diff import word_diff
 from diffing.render import render_html, render_terminal
 from snapshots import history
-from snapshots.history import ChangeEntry, ReviewStatus, Significance, VersionInfo
+from snapshots.history import ChangeEntry, ReviewStatus, Significance, VersionInfo, VersionKind
 
 STATUSES = [s.value for s in ReviewStatus]
 SIGNIFICANCES = [s.value for s in Significance]
@@ -98,7 +98,9 @@ def change_rows(session, ctx, *, ids=None, include_unreported=False, **filters) 
 
 
 def _summary(r: dict) -> str:
-    return r["summary"] if r["kind"] != "rebaseline" else "rebaseline: re-extracted with new rules, never alerted"
+    if r["kind"] == VersionKind.REBASELINE:
+        return "rebaseline: re-extracted with new rules, never alerted"
+    return r["summary"]
 
 
 def run_changes(args, ctx) -> int:

@@ -57,9 +57,12 @@ def run_review(args, ctx) -> int:
         profiles = history.assessed_profiles(tx.session, args.change_id)
         if profiles is None:
             raise UsageError(f"no change {args.change_id} (list them with: clausewatch changes)")
+        if not profiles:
+            raise UsageError(f"change {args.change_id} has no assessment to review (a rebaseline is never assessed)")
         rows = [p for p in profiles if args.profile in (None, p)]
         if not rows:
-            raise UsageError(f"change {args.change_id} is not assessed for profile {args.profile!r}")
+            raise UsageError(f"change {args.change_id} is not assessed for profile {args.profile!r} "
+                             f"(it is for: {', '.join(profiles)})")
         if len(rows) > 1:
             raise UsageError(f"change {args.change_id} concerns several profiles ({', '.join(rows)}): give --profile")
         review = history.record_review(tx, args.change_id, rows[0], ReviewStatus(args.status), args.note, reviewer)
