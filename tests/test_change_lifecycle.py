@@ -219,5 +219,6 @@ def test_scrapy_crawl_documents_runs_both_stages(home, site):
     assert proc.returncode == 0, proc.stderr[-2000:]
     [row] = home.cli_json("sources")
     assert row["outcome"] == "new" and row["cited_by"] == ["example/dpa"]
-    assert json.loads(home.run("history", "example/dpa", "--json", check_code=0).stdout)[0]["kind"] == "first"
-    assert home.cli_json("history", "example/dpa") == json.loads(home.run("history", "example/dpa", "--json").stdout)
+    by_subprocess = json.loads(home.run("history", "example/dpa", "--json", check_code=0).stdout)
+    assert by_subprocess[0]["kind"] == "first"
+    assert home.cli_json("history", "example/dpa") == by_subprocess  # home.cli prints what the console script prints
