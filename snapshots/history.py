@@ -121,7 +121,7 @@ class ChangeEntry:
     added_words: int
     removed_words: int
     significance: Significance | None
-    alertable: bool  # minor or material: listed by default, carried by alerts
+    alertable: bool  # minor or material and not a flip-back: listed by default
     affected_criteria: list[str]
     summary: str
     findings: list[FindingEntry]
