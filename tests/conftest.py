@@ -2,10 +2,16 @@
 
 The database is SQLite; tests marked with the `database_url` fixture also run against PostgreSQL
 when CLAUSEWATCH_TEST_POSTGRES_URL is set (each test gets a database of its own).
+
+`home.run(…)` runs `clausewatch` as a subprocess (what `check` needs: Scrapy's reactor starts once
+per process, signals, exit codes); `home.cli(…)` runs a command in this process, with the home's
+environment, for the commands that only read or write the archive (a subprocess costs a few seconds
+on a busy machine, a call here tens of milliseconds).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -13,6 +19,7 @@ import sys
 import textwrap
 import threading
 import uuid
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -187,6 +194,42 @@ class Home:
     def json(self, *args, code=0):
         proc = self.run(*args, "--json", check_code=code)
         return json.loads(proc.stdout)
+
+    def cli(self, *args, check_code=None) -> subprocess.CompletedProcess:
+        """`clausewatch ARGS` in this process: `crawler.cli.main(argv)` with the home's environment and
+        working directory, stdout and stderr captured; the database connections it opened are closed."""
+        from crawler import cli
+
+        opened = []
+
+        class Context(cli.Context):
+            def __init__(self, parsed):
+                super().__init__(parsed)
+                opened.append(self)
+
+        out, err = io.StringIO(), io.StringIO()
+        with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+            for key in [k for k in os.environ if k.startswith("CLAUSEWATCH_")]:
+                patch.delenv(key)
+            for key, value in self.env.items():
+                if key.startswith("CLAUSEWATCH_"):
+                    patch.setenv(key, value)
+            patch.chdir(self.root)
+            patch.setattr(cli, "Context", Context)
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            finally:
+                for ctx in opened:
+                    ctx.close()
+        proc = subprocess.CompletedProcess(["clausewatch", *args], code, out.getvalue(), err.getvalue())
+        if check_code is not None:
+            assert proc.returncode == check_code, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        return proc
+
+    def cli_json(self, *args, code=0):
+        return json.loads(self.cli(*args, "--json", check_code=code).stdout)
 
     def database(self):
         from snapshots.db import open_database

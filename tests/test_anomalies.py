@@ -55,17 +55,17 @@ def test_trouble_opens_an_anomaly_keeps_the_version_and_recovery_closes_it(home,
     breakage(site)
     result = home.json("check", code=3)
     assert result["failed"] == 1 and result["changes"] == [] and result["anomalies"] == 1
-    anomalies = home.json("anomalies")
+    anomalies = home.cli_json("anomalies")
     assert [(a["kind"], a["url"], a["open"]) for a in anomalies] == [(kind, url, True)], anomalies
     assert anomalies[0]["detail"]
     assert current_version(home) == before
-    assert home.json("changes") == []
+    assert home.cli_json("changes") == []
 
     site.serve("/policy", POLICY)
     recovered = home.json("check")
     assert recovered["unchanged"] == 1 and recovered["failed"] == 0
-    assert home.json("anomalies") == []
-    history = home.run("anomalies", "--all", "--json", check_code=0).stdout
+    assert home.cli_json("anomalies") == []
+    history = home.cli("anomalies", "--all", "--json", check_code=0).stdout
     assert f'"kind": "{kind}"' in history and '"open": false' in history
     assert current_version(home) == before
 
@@ -77,10 +77,10 @@ def test_repeated_failures_open_an_unreachable_anomaly(home, site):
     home.json("check")
     site.serve("/policy", "overloaded", 503)
     home.json("check", code=3)
-    assert [a["kind"] for a in home.json("anomalies")] == []
+    assert [a["kind"] for a in home.cli_json("anomalies")] == []
     home.json("check", code=3)
-    assert [a["kind"] for a in home.json("anomalies")] == ["unreachable"]
-    sources = home.json("sources")
+    assert [a["kind"] for a in home.cli_json("anomalies")] == ["unreachable"]
+    sources = home.cli_json("sources")
     assert sources[0]["consecutive_failures"] == 2 and sources[0]["anomalies"] == ["unreachable"]
 
 
@@ -90,11 +90,11 @@ def test_accepted_shrink_becomes_the_current_version(home, site):
     home.json("check")
     site.serve("/policy", VANISHED)
     home.json("check", code=3)
-    home.run("accept", "acme/policy", check_code=0)
+    home.cli("accept", "acme/policy", check_code=0)
     result = home.json("check")
     assert result["changed"] == 1 and len(result["changes"]) == 1
-    assert home.json("anomalies") == []
-    assert "Coming soon" in home.run("version", "acme/policy", check_code=0).stdout
+    assert home.cli_json("anomalies") == []
+    assert "Coming soon" in home.cli("version", "acme/policy", check_code=0).stdout
 
 
 def test_a_long_document_that_mentions_captcha_is_not_blocked(home, site):

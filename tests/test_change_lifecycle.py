@@ -52,14 +52,14 @@ def test_country_added_to_data_location_is_material_and_names_the_criterion(home
     setup(home, site)
     site.serve("/dpa", PAGE.replace("in Ireland.", "in Ireland and the United States."))
     change_id = home.json("check")["changes"][0]
-    [entry] = home.json("changes")
+    [entry] = home.cli_json("changes")
     assert entry["id"] == change_id and entry["significance"] == "material"
     assert "eu-residency" in entry["affected_criteria"]
     kinds = {f["kind"] for f in entry["findings"]}
     assert "evidence" in kinds and "vocabulary" in kinds
     assert any(f["section"] and "Data location" in f["section"] for f in entry["findings"])
     assert "United States" in entry["summary"]
-    assert [e["status"] for e in home.json("evidence")] == ["fuzzy"]
+    assert [e["status"] for e in home.cli_json("evidence")] == ["fuzzy"]
 
 
 def test_date_only_edit_is_recorded_as_cosmetic_and_not_reported(home, site):
@@ -67,8 +67,8 @@ def test_date_only_edit_is_recorded_as_cosmetic_and_not_reported(home, site):
     site.serve("/dpa", PAGE.replace("March 3, 2026", "November 20, 2026"))
     result = home.json("check")
     assert result["changed"] == 1
-    assert home.json("changes") == []
-    [entry] = home.json("changes", "--all")
+    assert home.cli_json("changes") == []
+    [entry] = home.cli_json("changes", "--all")
     assert entry["significance"] == "cosmetic" and entry["reported"] is False
 
 
@@ -78,8 +78,8 @@ def test_ignore_patterns_hide_a_volatile_line(home, site):
     home.json("check")
     site.serve("/dpa", PAGE.replace("</main>", "<p>Build 91bb07</p></main>"))
     home.json("check")
-    assert home.json("changes") == []
-    assert [e["significance"] for e in home.json("changes", "--all")] == ["cosmetic"]
+    assert home.cli_json("changes") == []
+    assert [e["significance"] for e in home.cli_json("changes", "--all")] == ["cosmetic"]
 
 
 def test_confirm_two_reports_a_change_only_once_it_persists(home, site):
@@ -88,7 +88,7 @@ def test_confirm_two_reports_a_change_only_once_it_persists(home, site):
     assert home.json("check")["changes"] == []
     second = home.json("check")
     assert len(second["changes"]) == 1
-    assert home.json("changes")[0]["significance"] == "material"
+    assert home.cli_json("changes")[0]["significance"] == "material"
 
 
 def test_confirm_two_ignores_a_one_check_flicker(home, site):
@@ -98,7 +98,7 @@ def test_confirm_two_ignores_a_one_check_flicker(home, site):
     site.serve("/dpa", PAGE)
     home.json("check")
     home.json("check")
-    assert home.json("changes", "--all") == []
+    assert home.cli_json("changes", "--all") == []
 
 
 def test_a_flip_back_to_an_earlier_text_is_recorded_but_not_reported_again(home, site):
@@ -109,9 +109,9 @@ def test_a_flip_back_to_an_earlier_text_is_recorded_but_not_reported_again(home,
     site.serve("/dpa", PAGE)
     back = home.json("check")
     assert len(back["changes"]) == 1
-    reported = home.json("changes")
+    reported = home.cli_json("changes")
     assert len(reported) == 1 and reported[0]["id"] != back["changes"][0]
-    everything = home.json("changes", "--all")
+    everything = home.cli_json("changes", "--all")
     assert {e["kind"] for e in everything} == {"change", "flip-back"}
 
 
@@ -120,12 +120,15 @@ def test_fixing_a_selector_rebaselines_without_a_reported_change(home, site):
     home.profile("example", PROFILE.format(url=url, extra='select = "main.legal"\nremove = "p:first-of-type"'))
     result = home.json("check")
     assert result["changes"] == [] and result["unchanged"] == 1
-    assert home.json("changes") == []
-    assert [e["kind"] for e in home.json("changes", "--all")] == []  # rebaselines are not assessed
-    assert [v["kind"] for v in home.json("history", "example/dpa")] == ["first", "rebaseline"]
-    assert "Last updated" not in home.run("version", "example/dpa", check_code=0).stdout
+    assert home.cli_json("changes") == []
+    [rebaseline] = home.cli_json("changes", "--all")  # listed with --all, as its help says; never alertable
+    assert rebaseline["kind"] == "rebaseline" and rebaseline["alertable"] is False and rebaseline["reported"] is False
+    assert rebaseline["significance"] is None and rebaseline["status"] is None
+    assert (rebaseline["profile"], rebaseline["source"]) == ("example", "dpa")
+    assert [v["kind"] for v in home.cli_json("history", "example/dpa")] == ["first", "rebaseline"]
+    assert "Last updated" not in home.cli("version", "example/dpa", check_code=0).stdout
     home.json("check")
-    assert len(home.json("history", "example/dpa")) == 2
+    assert len(home.cli_json("history", "example/dpa")) == 2
 
 
 def test_reextract_records_rebaselines_never_reported_changes(home, site):
@@ -133,40 +136,59 @@ def test_reextract_records_rebaselines_never_reported_changes(home, site):
     home.profile("example", PROFILE.format(url=url, extra='remove = "footer, nav, h2:first-of-type + p"'))
     summary = home.json("reextract")
     assert summary["documents"] == 1 and summary["rebaselined"] == 1
-    assert home.json("changes") == []
-    assert [v["kind"] for v in home.json("history", "example/dpa")] == ["first", "rebaseline"]
-    assert "stored and processed in Ireland" not in home.run("version", "example/dpa", check_code=0).stdout
+    assert home.cli_json("changes") == []
+    assert [v["kind"] for v in home.cli_json("history", "example/dpa")] == ["first", "rebaseline"]
+    assert "stored and processed in Ireland" not in home.cli("version", "example/dpa", check_code=0).stdout
+    [entry] = home.cli_json("changes", "--all")
+    assert entry["kind"] == "rebaseline" and entry["summary"] == ""
+    assert home.cli_json("changes", "--all", "--status", "unreviewed") == []  # a rebaseline has no review
+    shown = home.cli("show", str(entry["id"]), "--no-color", check_code=0).stdout
+    assert "example/dpa: rebaseline" in shown and "review:" not in shown
+    refused = home.cli("review", str(entry["id"]), "--status", "no-impact", check_code=2).stderr
+    assert "no assessment to review" in refused
 
 
 def test_review_is_recorded_and_filters_changes(home, site):
     setup(home, site)
     site.serve("/dpa", PAGE.replace("30 days", "90 days"))
     change_id = home.json("check")["changes"][0]
-    review = home.json("review", str(change_id), "--status", "profile-updated", "--note", "rating lowered", "--by", "ed")
+    review = home.cli_json("review", str(change_id), "--status", "profile-updated", "--note", "rating lowered", "--by", "ed")
     assert review["status"] == "profile-updated" and review["reviewer"] == "ed"
-    [entry] = home.json("changes", "--status", "profile-updated")
+    [entry] = home.cli_json("changes", "--status", "profile-updated")
     assert entry["note"] == "rating lowered"
-    assert home.json("changes", "--status", "unreviewed") == []
-    assert [e["id"] for e in home.json("changes", "--criterion", "retention")] == [change_id]
-    assert home.json("changes", "--significance", "cosmetic") == []
-    assert "profile-updated" in home.run("show", str(change_id), "--no-color", check_code=0).stdout
+    assert home.cli_json("changes", "--status", "unreviewed") == []
+    assert [e["id"] for e in home.cli_json("changes", "--criterion", "retention")] == [change_id]
+    assert home.cli_json("changes", "--significance", "cosmetic") == []
+    shown = home.cli("show", str(change_id), "--no-color", check_code=0).stdout
+    assert "review: profile-updated by ed: rating lowered" in shown
+
+
+def test_a_review_without_a_note_prints_no_note(home, site):
+    setup(home, site)
+    site.serve("/dpa", PAGE.replace("30 days", "90 days"))
+    change_id = home.json("check")["changes"][0]
+    said = home.cli("review", str(change_id), "--status", "no-impact", "--by", "ed", check_code=0).stdout
+    assert said == f"change {change_id} for example: no-impact (by ed)\n"
+    shown = home.cli("show", str(change_id), "--no-color", check_code=0).stdout
+    assert "review: no-impact by ed\n" in shown and "None" not in shown
+    assert home.cli_json("changes")[0]["note"] is None
 
 
 def test_renamed_source_keeps_history_and_reviews_and_old_documents_are_orphaned(home, site):
     url = setup(home, site)
     site.serve("/dpa", PAGE.replace("30 days", "90 days"))
     change_id = home.json("check")["changes"][0]
-    home.run("review", str(change_id), "--status", "no-impact", check_code=0)
+    home.cli("review", str(change_id), "--status", "no-impact", check_code=0)
     other = site.serve("/terms", PAGE)
     home.profile("example", PROFILE.format(url=url, extra='renamed_from = "dpa"').replace("[sources.dpa]", "[sources.addendum]")
                  .replace('sources = ["dpa"]', 'sources = ["addendum"]').replace('source = "dpa"', 'source = "addendum"'))
     home.json("check")
-    assert len(home.json("history", "example/addendum")) == 2
-    [entry] = home.json("changes")
+    assert len(home.cli_json("history", "example/addendum")) == 2
+    [entry] = home.cli_json("changes")
     assert entry["source"] == "addendum" and entry["status"] == "no-impact"
     home.profile("example", PROFILE.format(url=other, extra=""))
     home.json("check")
-    rows = {r["document"]: r for r in home.json("sources")}
+    rows = {r["document"]: r for r in home.cli_json("sources")}
     assert rows[url]["orphaned"] is True and rows[other]["orphaned"] is False
 
 
@@ -174,18 +196,18 @@ def test_version_at_a_date_and_diff_of_any_two_versions(home, site):
     setup(home, site)
     site.serve("/dpa", PAGE.replace("30 days", "90 days"))
     home.json("check")
-    first, second = [v["version"] for v in home.json("history", "example/dpa")]
-    assert "no version yet" in home.run("version", "example/dpa", "--at", "2000-01-01", check_code=2).stderr
-    assert "30 days" in home.run("version", "example/dpa", "--at", history_time(home, first), check_code=0).stdout
-    assert "90 days" in home.run("version", "example/dpa", check_code=0).stdout
-    out = home.run("diff", "example/dpa", str(first), str(second), "--no-color", check_code=0).stdout
+    first, second = [v["version"] for v in home.cli_json("history", "example/dpa")]
+    assert "no version yet" in home.cli("version", "example/dpa", "--at", "2000-01-01", check_code=2).stderr
+    assert "30 days" in home.cli("version", "example/dpa", "--at", history_time(home, first), check_code=0).stdout
+    assert "90 days" in home.cli("version", "example/dpa", check_code=0).stdout
+    out = home.cli("diff", "example/dpa", str(first), str(second), "--no-color", check_code=0).stdout
     assert "[-30-]" in out.replace(" ", "") and "{+90+}" in out.replace(" ", "")
-    html = home.run("diff", "example/dpa", str(first), str(second), "--html", check_code=0).stdout
+    html = home.cli("diff", "example/dpa", str(first), str(second), "--html", check_code=0).stdout
     assert "<ins>" in html and "<del>" in html
 
 
 def history_time(home, version_id) -> str:
-    row = next(v for v in home.json("history", "example/dpa") if v["version"] == version_id)
+    row = next(v for v in home.cli_json("history", "example/dpa") if v["version"] == version_id)
     return row["fetched_at"].rstrip("Z")
 
 
@@ -195,6 +217,8 @@ def test_scrapy_crawl_documents_runs_both_stages(home, site):
     proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "documents"], cwd=ROOT, env=home.env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    [row] = home.json("sources")
+    [row] = home.cli_json("sources")
     assert row["outcome"] == "new" and row["cited_by"] == ["example/dpa"]
-    assert json.loads(home.run("history", "example/dpa", "--json", check_code=0).stdout)[0]["kind"] == "first"
+    by_subprocess = json.loads(home.run("history", "example/dpa", "--json", check_code=0).stdout)
+    assert by_subprocess[0]["kind"] == "first"
+    assert home.cli_json("history", "example/dpa") == by_subprocess  # home.cli prints what the console script prints

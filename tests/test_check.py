@@ -44,9 +44,9 @@ def test_first_run_records_a_version_then_a_change_then_nothing(any_home, site):
     assert second["changed"] == 1 and len(second["changes"]) == 1
     assert count(db, Version) == 2 and count(db, Change) == 1
 
-    shown = any_home.run("show", str(second["changes"][0]), "--no-color", check_code=0).stdout
+    shown = any_home.cli("show", str(second["changes"][0]), "--no-color", check_code=0).stdout
     assert "{+and the United States.+}" in shown or "United States" in shown
-    changes = any_home.json("changes")
+    changes = any_home.cli_json("changes")
     assert [c["id"] for c in changes] == second["changes"]
     assert changes[0]["profile"] == "acme" and changes[0]["source"] == "privacy" and changes[0]["url"] == url
     assert changes[0]["added_words"] >= 4

@@ -15,7 +15,7 @@ import time
 import uuid
 
 import pytest
-from conftest import POSTGRES_URL, REDIS_URL, ROOT, Home, Route, _postgres_database
+from conftest import POSTGRES_URL, REDIS_URL, Home, Route, _postgres_database
 from sqlalchemy import func, select
 
 from snapshots.models import Fetch, Snapshot
@@ -131,7 +131,7 @@ def test_two_workers_share_a_check_fetching_every_page_once_then_report_one_edit
     assert (second["changed"], second["unchanged"], second["failed"]) == (1, 9, 0)
     with cluster.database().session() as s:  # workers compare with the newest snapshot: identical bodies add none
         assert s.scalar(select(func.count()).select_from(Snapshot)) == 11
-    changes = cluster.json("changes")
+    changes = cluster.cli_json("changes")
     assert [(c["source"], c["url"]) for c in changes] == [("doc3", site.url("/doc3"))]
 
 
@@ -172,10 +172,7 @@ def test_distributed_check_refuses_sqlite_shared_across_machines(home):
     assert "SQLite" in proc.stderr
 
 
-def test_worker_and_distributed_check_are_documented_in_help():
+def test_worker_and_distributed_check_are_documented_in_help(home):
     for args in (["worker", "--help"], ["check", "--help"]):
-        out = subprocess.run([sys.executable, "-m", "crawler", *args], cwd=ROOT, capture_output=True,
-                             text=True, timeout=60).stdout
-        assert "--queue" in out
-    assert "--idle-exit" in subprocess.run([sys.executable, "-m", "crawler", "worker", "--help"], cwd=ROOT,
-                                           capture_output=True, text=True, timeout=60).stdout
+        assert "--queue" in home.cli(*args, check_code=0).stdout
+    assert "--idle-exit" in home.cli("worker", "--help", check_code=0).stdout

@@ -45,7 +45,7 @@ def test_pages_join_in_order_into_one_version_and_each_page_keeps_its_snapshots(
     summary = home.json("check")
 
     assert summary["documents"] == 1 and summary["new"] == 1
-    text = home.run("version", "acme/terms", check_code=0).stdout
+    text = home.cli("version", "acme/terms", check_code=0).stdout
     assert text.index("Customer data is stored in Ireland.") < text.index("Support staff in the European Union")
     assert scalar(home, select(func.count()).select_from(Version)) == 1
     assert scalar(home, select(func.count()).select_from(Document)) == 1
@@ -68,7 +68,7 @@ def test_one_failing_page_fails_the_document_and_the_previous_version_stays_curr
     assert scalar(home, select(func.count()).select_from(Version)) == 1  # no partial version
     assert scalar(home, select(Document.current_version_id)) == current
     assert scalar(home, select(Fetch.outcome).where(Fetch.url == b).order_by(Fetch.id.desc()).limit(1)) == "failed"
-    text = home.run("version", "acme/terms", check_code=0).stdout
+    text = home.cli("version", "acme/terms", check_code=0).stdout
     assert "United States" not in text
 
 
@@ -81,10 +81,10 @@ def test_a_change_on_one_page_is_one_change_of_the_document(home, site):
     summary = home.json("check")
 
     assert summary["changed"] == 1 and len(summary["changes"]) == 1
-    [change] = home.json("changes")
+    [change] = home.cli_json("changes")
     assert change["id"] == summary["changes"][0] and change["source"] == "terms"
     assert scalar(home, select(func.count()).select_from(Change)) == 1
     assert scalar(home, select(func.count()).where(Snapshot.url == a)) == 1  # page a did not change
     assert scalar(home, select(func.count()).where(Snapshot.url == b)) == 2
-    text = home.run("version", "acme/terms", check_code=0).stdout
+    text = home.cli("version", "acme/terms", check_code=0).stdout
     assert "Customer data is stored in Ireland." in text and "Support staff in the United States" in text

@@ -63,7 +63,7 @@ def test_plain_fetch_of_a_script_shell_fails_with_a_render_hint_and_no_version(h
     assert summary["failed"] == 1 and summary["new"] == 0
     reason = fetches(home)[url].reason
     assert "rendered by JavaScript" in reason and "try render = true" in reason
-    [anomaly] = home.json("anomalies")
+    [anomaly] = home.cli_json("anomalies")
     assert anomaly["kind"] == "suspicious" and "try render = true" in anomaly["detail"]
     assert versions(home) == 0
     assert "/app.js" not in [path for path, _ in site.hits]  # no browser was involved
@@ -85,7 +85,7 @@ def test_render_with_wait_for_records_the_text_javascript_inserts_and_only_that_
     summary = home.json("check", code=0)
 
     assert summary["new"] == 2 and summary["failed"] == 0
-    text = home.run("version", "acme/terms", check_code=0).stdout
+    text = home.cli("version", "acme/terms", check_code=0).stdout
     assert "# Terms of Service" in text and "Inserted by JavaScript: logs are kept for 30 days." in text
     paths = [path for path, _ in site.hits]
     assert "/app.js" in paths  # the rendered page ran its scripts in Chromium …

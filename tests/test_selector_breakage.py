@@ -24,7 +24,7 @@ def test_selector_matching_nothing_opens_a_suspicious_anomaly_until_the_selector
     broken = home.json("check", code=3)
 
     assert broken["failed"] == 1 and broken["changes"] == []
-    [anomaly] = home.json("anomalies")
+    [anomaly] = home.cli_json("anomalies")
     assert anomaly["kind"] == "suspicious" and anomaly["url"] == url
     assert "select 'main.legal' matched nothing" in anomaly["detail"]
     assert "closest candidate region: 'article.policy-text'" in anomaly["detail"]
@@ -36,10 +36,10 @@ def test_selector_matching_nothing_opens_a_suspicious_anomaly_until_the_selector
     fixed = home.json("check")
 
     assert fixed["changed"] == 1 and fixed["failed"] == 0
-    assert home.json("anomalies") == []
-    [closed] = home.json("anomalies", "--all")
+    assert home.cli_json("anomalies") == []
+    [closed] = home.cli_json("anomalies", "--all")
     assert closed["id"] == anomaly["id"] and closed["open"] is False
-    history = home.json("history", "acme/privacy")  # the same document: its key is its URL
+    history = home.cli_json("history", "acme/privacy")  # the same document: its key is its URL
     assert [v["version"] for v in history if v["current"]] != [first] and len(history) == 2
-    text = home.run("version", "acme/privacy", check_code=0).stdout
+    text = home.cli("version", "acme/privacy", check_code=0).stdout
     assert "kept for 90 days" in text and "cookie policy" not in text

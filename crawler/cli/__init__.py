@@ -23,8 +23,8 @@ MODULES = [check, browse, manage, preview, operate, distributed, alerts]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clausewatch",
-        description="Watch the legal documents behind GDPR assessments of AI providers and report "
-                    "changes that may invalidate a rating.")
+        description="Watch the legal documents behind the GDPR ratings of AI providers (the profiles) "
+                    "and list the changes that may invalidate a rating.")
     parser.add_argument("--config", metavar="FILE", help="settings file (default: $CLAUSEWATCH_HOME/clausewatch.toml)")
     parser.add_argument("--home", metavar="DIR", help="data directory (default: $CLAUSEWATCH_HOME or ./.clausewatch)")
     parser.add_argument("--profiles", metavar="DIR", help="profiles folder (default: $CLAUSEWATCH_PROFILES or ./profiles)")

@@ -8,8 +8,10 @@ from functools import cached_property
 
 from crawler.config import Settings, load_settings
 from crawler.profiles import Catalog, Source, load_catalog
+from snapshots import history
+from snapshots.archive import Archive
 from snapshots.db import Database, open_database
-from snapshots.models import Citation, Document
+from snapshots.history import DocumentRef
 
 
 class UsageError(Exception):
@@ -40,6 +42,11 @@ class Context:
         attach_listeners(archive, self)
         return archive
 
+    def close(self) -> None:
+        """Release the database connections, if the command opened any."""
+        if "db" in self.__dict__:
+            self.db.dispose()
+
     def report_profile_errors(self) -> bool:
         """Print broken profiles to stderr; True when there were any."""
         for error in self.catalog.errors:
@@ -54,19 +61,17 @@ class Context:
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
 
-    def document(self, session, ref: str) -> Document:
+    def document(self, session, ref: str) -> DocumentRef:
         """The Document behind PROFILE/SOURCE — also for a source no profile cites any more."""
         try:
             key = self.source(ref).key
         except UsageError:
             pid, _, sid = ref.partition("/")
-            cit = session.get(Citation, (pid, sid))
-            if cit is None:
+            doc = history.cited_document(session, pid, sid)
+            if doc is None:
                 raise
-            return session.get(Document, cit.document_id)
-        from sqlalchemy import select
-
-        doc = session.scalar(select(Document).where(Document.key == key))
+            return doc
+        doc = history.document(session, key)
         if doc is None:
             raise UsageError(f"{ref} has not been checked yet (run: clausewatch check --source {ref})")
         return doc
@@ -86,6 +91,11 @@ def table(rows: list[list], headers: list[str], out=None) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), file=out)
     for row in cells:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 document`, `2 documents`, `0 anomalies` (give `many` when adding an s is wrong)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def when(value) -> str:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import getpass
 import os
 
-from sqlalchemy import select
-
 from crawler.cli.browse import STATUSES
-from crawler.cli.context import UsageError, emit_json, table
+from crawler.cli.context import UsageError, emit_json, plural, table
 from crawler.cli.operate import exclusive
-from snapshots.models import Anomaly, Assessment, Change, Document, Version, utcnow
-from snapshots.store import get_text
+from snapshots import history
+from snapshots.history import ReviewStatus
 
 
 def register(sub) -> None:
@@ -47,56 +45,52 @@ def register(sub) -> None:
 
     p = sub.add_parser("reextract", help="rebuild current versions from stored snapshots with the current rules",
                        description="Re-extract the newest stored snapshots of every document (after a selector fix or "
-                                   "an extractor upgrade). Differences are recorded as rebaselines, never reported.")
+                                   "an extractor upgrade). Differences are recorded as rebaselines, never alerted.")
     p.add_argument("--profile", action="append", default=[], metavar="ID", help="only this profile's documents")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run_reextract)
 
 
 def run_review(args, ctx) -> int:
-    with ctx.db.session() as s:
-        change = s.get(Change, args.change_id)
-        if change is None:
+    reviewer = args.by or os.environ.get("CLAUSEWATCH_REVIEWER") or getpass.getuser()
+    with ctx.archive.transaction() as tx:
+        profiles = history.assessed_profiles(tx.session, args.change_id)
+        if profiles is None:
             raise UsageError(f"no change {args.change_id} (list them with: clausewatch changes)")
-        rows = [a for a in change.assessments if args.profile in (None, a.profile)]
+        if not profiles:
+            raise UsageError(f"change {args.change_id} has no assessment to review (a rebaseline is never assessed)")
+        rows = [p for p in profiles if args.profile in (None, p)]
         if not rows:
-            raise UsageError(f"change {change.id} is not assessed for profile {args.profile!r}")
+            raise UsageError(f"change {args.change_id} is not assessed for profile {args.profile!r} "
+                             f"(it is for: {', '.join(profiles)})")
         if len(rows) > 1:
-            raise UsageError(f"change {change.id} concerns several profiles ({', '.join(a.profile for a in rows)}): "
-                             "give --profile")
-        a: Assessment = rows[0]
-        a.status, a.note = args.status, args.note
-        a.reviewer = args.by or os.environ.get("CLAUSEWATCH_REVIEWER") or getpass.getuser()
-        a.reviewed_at = utcnow()
-        out = {"id": change.id, "profile": a.profile, "status": a.status, "note": a.note, "reviewer": a.reviewer,
-               "reviewed_at": a.reviewed_at.isoformat() + "Z"}
+            raise UsageError(f"change {args.change_id} concerns several profiles ({', '.join(rows)}): give --profile")
+        review = history.record_review(tx, args.change_id, rows[0], ReviewStatus(args.status), args.note, reviewer)
+    out = {"id": review.change_id, "profile": review.profile, "status": review.status, "note": review.note,
+           "reviewer": review.reviewer, "reviewed_at": review.reviewed_at.isoformat() + "Z"}
     if args.json:
         emit_json(out)
     else:
-        print(f"change {out['id']} for {out['profile']}: {out['status']} (by {out['reviewer']})")
+        note = f": {review.note}" if review.note else ""
+        print(f"change {review.change_id} for {review.profile}: {review.status} (by {review.reviewer}){note}")
     return 0
 
 
 def evidence_rows(ctx, profiles=()) -> list[dict]:
     from diffing.evidence import evidence_status
 
+    wanted = [p for p in ctx.catalog.profiles.values() if not profiles or p.id in profiles]
+    keys = [p.sources[ev.source].key for p in wanted for c in p.criteria for ev in c.evidence]
+    with ctx.archive.reading() as s:
+        texts = history.current_texts(s, keys)
     rows = []
-    with ctx.db.session() as s:
-        texts: dict[str, str | None] = {}
-        for profile in ctx.catalog.profiles.values():
-            if profiles and profile.id not in profiles:
-                continue
-            for criterion in profile.criteria:
-                for ev in criterion.evidence:
-                    key = profile.sources[ev.source].key
-                    if key not in texts:
-                        doc = s.scalar(select(Document).where(Document.key == key))
-                        version = s.get(Version, doc.current_version_id) if doc and doc.current_version_id else None
-                        texts[key] = get_text(s, version.text_sha256) if version else None
-                    text = texts[key]
-                    rows.append({"profile": profile.id, "criterion": criterion.id, "rating": criterion.rating,
-                                 "source": ev.source, "quote": ev.quote,
-                                 "status": evidence_status(ev.quote, text) if text is not None else "unchecked"})
+    for profile in wanted:
+        for criterion in profile.criteria:
+            for ev in criterion.evidence:
+                text = texts[profile.sources[ev.source].key]
+                rows.append({"profile": profile.id, "criterion": criterion.id, "rating": criterion.rating,
+                             "source": ev.source, "quote": ev.quote,
+                             "status": evidence_status(ev.quote, text) if text is not None else "unchecked"})
     return rows
 
 
@@ -119,13 +113,10 @@ def run_evidence(args, ctx) -> int:
 
 
 def run_anomalies(args, ctx) -> int:
-    with ctx.db.session() as s:
-        q = select(Anomaly).order_by(Anomaly.since.desc(), Anomaly.id.desc())
-        if not args.all:
-            q = q.where(Anomaly.open.is_(True))
-        rows = [{"id": a.id, "url": a.url, "kind": a.kind, "since": a.since.isoformat() + "Z", "detail": a.detail,
-                 "open": a.open, "closed_at": a.closed_at.isoformat() + "Z" if a.closed_at else None}
-                for a in s.scalars(q)]
+    with ctx.archive.reading() as s:
+        entries = history.anomalies(s, closed=args.all)
+    rows = [{"id": a.id, "url": a.url, "kind": a.kind, "since": a.since.isoformat() + "Z", "detail": a.detail,
+             "open": a.open, "closed_at": a.closed_at.isoformat() + "Z" if a.closed_at else None} for a in entries]
     if args.json:
         emit_json(rows)
         return 0
@@ -138,10 +129,8 @@ def run_anomalies(args, ctx) -> int:
 
 
 def run_accept(args, ctx) -> int:
-    with ctx.db.session() as s:
-        doc = ctx.document(s, args.ref)
-        doc.accept_next = True
-        doc.pending = None
+    with ctx.archive.transaction() as tx:
+        history.accept_next(tx, ctx.document(tx.session, args.ref))
     print(f"{args.ref}: the next check records the extracted text as the current version, however much it shrank.")
     return 0
 
@@ -158,7 +147,7 @@ def run_reextract(args, ctx) -> int:
     if args.json:
         emit_json(summary)
     else:
-        print(f"re-extracted {summary['documents']} documents: {summary['rebaselined']} rebaselined, "
+        print(f"re-extracted {plural(summary['documents'], 'document')}: {summary['rebaselined']} rebaselined, "
               f"{summary['unchanged']} unchanged, {summary['failed']} failed")
         for e in summary["errors"]:
             print(f"  {e['url']}: {e['reason']}")

@@ -12,9 +12,7 @@ import functools
 import os
 import sys
 
-from sqlalchemy import select
-
-from crawler.cli.context import UsageError, emit_json, table
+from crawler.cli.context import UsageError, emit_json, plural, table
 from crawler.profiles import parse_interval
 
 EXIT_LEASE_HELD = 4
@@ -110,26 +108,18 @@ def run_schedule(args, ctx) -> int:
 # -- status -----------------------------------------------------------------------------------
 def collect_status(ctx, max_age: dt.timedelta) -> dict:
     from scheduler import lease, plan
-    from snapshots.models import Anomaly, Citation, Document, Fetch, Run, utcnow
+    from snapshots import history
 
-    now = utcnow()
-    with ctx.db.session() as s:
-        last = s.scalar(select(Run).where(Run.kind == "check").order_by(Run.started_at.desc()).limit(1))
-        completed = s.scalar(select(Run).where(Run.kind == "check", Run.status == "completed")
-                             .order_by(Run.finished_at.desc()).limit(1))
-        cites: dict[int, list[str]] = {}
-        for c in s.scalars(select(Citation).order_by(Citation.profile, Citation.source)):
-            cites.setdefault(c.document_id, []).append(f"{c.profile}/{c.source}")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    with ctx.archive.reading() as s:
+        last, completed = history.last_run(s), history.last_completed_run(s)
+        cites = history.citations(s)
         anomalies = [{"id": a.id, "kind": a.kind, "url": a.url, "since": _iso(a.since), "detail": a.detail,
                       "sources": cites.get(a.document_id, [])}
-                     for a in s.scalars(select(Anomaly).where(Anomaly.open.is_(True)).order_by(Anomaly.since))]
-        failing = []
-        for d in s.scalars(select(Document).where(Document.consecutive_failures >= 2)
-                           .order_by(Document.consecutive_failures.desc(), Document.key)):
-            reason = s.scalar(select(Fetch.reason).where(Fetch.url.in_(d.urls), Fetch.outcome == "failed")
-                              .order_by(Fetch.id.desc()).limit(1))
-            failing.append({"document": d.key, "failures": d.consecutive_failures, "last_check": _iso(d.last_fetch_at),
-                            "reason": reason, "sources": cites.get(d.id, [])})
+                     for a in reversed(history.anomalies(s))]  # oldest first
+        failing = [{"document": f.document.key, "failures": f.failures, "last_check": _iso(f.last_fetch_at),
+                    "reason": f.reason, "sources": cites.get(f.document.id, [])}
+                   for f in history.failing_documents(s, at_least=2)]
     holder = lease.current(ctx.db)
     next_runs = []
     catalog = ctx.catalog
@@ -192,7 +182,7 @@ def run_status(args, ctx) -> int:
         took = f", took {_ago(run['duration_s'])}" if run["duration_s"] is not None else ""
         print(f"Last run: {run['id']} {run['status']}, started {run['started_at']}{took}")
         if "new" in c:
-            print(f"  {c.get('documents', 0)} documents: {c.get('new', 0)} new, {c.get('changed', 0)} changed, "
+            print(f"  {plural(c.get('documents', 0), 'document')}: {c.get('new', 0)} new, {c.get('changed', 0)} changed, "
                   f"{c.get('unchanged', 0)} unchanged, {c.get('failed', 0)} failed")
     if data["lease"]:
         lease = data["lease"]
