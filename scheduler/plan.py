@@ -20,11 +20,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
 
 from crawler.profiles import Catalog, check_schedule, parse_interval
 from scheduler.cron import cron_trigger, local_timezone  # noqa: F401 - the one crontab parser, re-exported
-from snapshots.models import Document
+from snapshots import documents
 
 UTC = dt.timezone.utc
 _CRON_SAMPLES = 12  # next fire times compared to find a crontab's shortest gap
@@ -88,7 +87,7 @@ def last_checks(db, keys) -> dict[str, dt.datetime | None]:
     """When each document was last checked (aware UTC), None for never."""
     keys = list(keys)
     with db.session() as s:
-        rows = dict(s.execute(select(Document.key, Document.last_fetch_at).where(Document.key.in_(keys))).all())
+        rows = documents.last_fetched(s, keys)
     return {k: rows[k].replace(tzinfo=UTC) if rows.get(k) else None for k in keys}
 
 

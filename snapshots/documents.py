@@ -75,3 +75,8 @@ def with_versions(session, keys) -> list[int]:
 def accept_next(tx, document_id: int) -> None:
     """The next extraction becomes current even when it shrank (clausewatch accept)."""
     tx.session.get(Document, document_id).accept_next = True
+
+
+def last_fetched(session, keys) -> dict:
+    """{document key: when it was last fetched (naive UTC) or None}."""
+    return dict(session.execute(select(Document.key, Document.last_fetch_at).where(Document.key.in_(list(keys)))).all())
