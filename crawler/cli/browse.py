@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import sys
 
-from crawler.cli.context import UsageError, color_enabled, emit_json, table, when
+from crawler.cli.context import UsageError, color_enabled, emit_json, say, table, when
+from crawler.terminal import safe_text
 from diffing.diff import word_diff
 from diffing.render import render_html, render_terminal
 from snapshots import history
@@ -130,7 +132,8 @@ def _diff_text(session, old: VersionInfo, new: VersionInfo, args) -> str:
     ops = word_diff(history.text(session, old), history.text(session, new))
     if args.html:
         return render_html(ops)
-    return render_terminal(ops, color=color_enabled(args))
+    # the page's own control characters are made visible before our colours are added
+    return render_terminal([(op, safe_text(text)) for op, text in ops], color=color_enabled(args))
 
 
 def run_show(args, ctx) -> int:
@@ -144,22 +147,26 @@ def run_show(args, ctx) -> int:
         emit_json({"id": change.id, "document": change.document.key, "kind": change.kind, "from_version": old.id,
                    "to_version": new.id, "assessments": rows, "diff": diff})
         return 0
-    print(f"Change {change.id} ({change.kind}) of {change.document.key}")
-    print(f"detected {when(change.detected_at)}; version {old.id} ({when(old.fetched_at)}) -> {new.id} "
-          f"({when(new.fetched_at)}); +{change.added_words}/-{change.removed_words} words")
+    lines = [f"Change {change.id} ({change.kind}) of {change.document.key}",
+             f"detected {when(change.detected_at)}; version {old.id} ({when(old.fetched_at)}) -> {new.id} "
+             f"({when(new.fetched_at)}); +{change.added_words}/-{change.removed_words} words"]
     for r in rows:
         if r["significance"] is None:  # a rebaseline: no reading, no review
-            print(f"\n{r['profile']}/{r['source']}: {_summary(r)}")
+            lines += ["", f"{r['profile']}/{r['source']}: {_summary(r)}"]
             continue
-        print(f"\n{r['profile']}/{r['source']}: {r['significance']} — {r['summary']}")
+        lines += ["", f"{r['profile']}/{r['source']}: {r['significance']} — {r['summary']}"]
         if r["affected_criteria"]:
-            print(f"  may affect: {', '.join(r['affected_criteria'])}")
+            lines.append(f"  may affect: {', '.join(r['affected_criteria'])}")
         for f in r["findings"]:
             where = f" [{f['section']}]" if f["section"] else ""
             crit = f" ({f['criterion']})" if f["criterion"] else ""
-            print(f"  - {f['kind']}{crit}{where}: {f['detail']}")
+            lines.append(f"  - {f['kind']}{crit}{where}: {f['detail']}")
         by = f" by {r['reviewer']}" if r["reviewer"] else ""
-        print(f"  review: {r['status']}{by}" + (f": {r['note']}" if r["note"] else ""))
+        lines.append(f"  review: {r['status']}{by}" + (f": {r['note']}" if r["note"] else ""))
+    if args.html:  # one HTML fragment: every string from the page escaped, the diff already is
+        print(f'<pre class="clausewatch-change">{html.escape(chr(10).join(lines))}</pre>')
+    else:
+        say("\n".join(lines))
     print()
     print(diff)
     return 0
@@ -195,7 +202,7 @@ def run_version(args, ctx) -> int:
             version = history.version_at(s, doc)
             if version is None:
                 raise UsageError(f"{args.ref} has no version yet")
-        sys.stdout.write(history.text(s, version).rstrip("\n") + "\n")
+        sys.stdout.write(safe_text(history.text(s, version).rstrip("\n")) + "\n")
     return 0
 
 

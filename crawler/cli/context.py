@@ -6,6 +6,8 @@ import json
 import sys
 from functools import cached_property
 
+from crawler.terminal import safe_text
+
 from crawler.config import Settings, load_settings
 from crawler.profiles import Catalog, Source, load_catalog
 from snapshots import history
@@ -82,10 +84,15 @@ def emit_json(data) -> None:
     sys.stdout.write("\n")
 
 
+def say(*parts, file=None) -> None:
+    """print() for text that may come from a fetched page: control characters made visible."""
+    print(*(safe_text(p) for p in parts), file=file or sys.stdout)
+
+
 def table(rows: list[list], headers: list[str], out=None) -> None:
     """A plain aligned table for people (scripts use --json)."""
     out = out or sys.stdout
-    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    cells = [[safe_text(c, keep_newlines=False) for c in row] for row in rows]  # page text cannot drive the terminal
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     widths[-1] = 0  # last column runs free
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), file=out)
