@@ -397,3 +397,34 @@ def accept_next(tx, doc: DocumentRef) -> None:
     d = tx.session.get(Document, doc.id)
     d.accept_next = True
     d.pending = None
+
+
+@dataclass(frozen=True)
+class FailingProfile:
+    profile: str
+    documents: int
+    failed: int  # documents whose last check failed
+
+
+def profiles_failing(session) -> list[FailingProfile]:
+    """Per profile: how many of its cited documents failed their last check."""
+    counts: dict[str, list[int]] = {}
+    rows = session.execute(select(Citation.profile, Document.last_outcome)
+                           .join(Document, Document.id == Citation.document_id))
+    for profile, outcome in rows:
+        c = counts.setdefault(profile, [0, 0])
+        c[0] += 1
+        c[1] += outcome == Outcome.FAILED
+    return [FailingProfile(p, n, f) for p, (n, f) in sorted(counts.items())]
+
+
+def failing_since(session, document_id: int) -> dt.datetime | None:
+    """When the document's current run of failed checks began (None when its last check did not fail)."""
+    doc = session.get(Document, document_id)
+    if doc is None or doc.last_outcome != Outcome.FAILED:
+        return None
+    good = session.scalar(select(func.max(Fetch.at)).where(Fetch.url.in_(doc.urls), Fetch.outcome != Outcome.FAILED))
+    q = select(func.min(Fetch.at)).where(Fetch.url.in_(doc.urls), Fetch.outcome == Outcome.FAILED)
+    if good is not None:
+        q = q.where(Fetch.at > good)
+    return session.scalar(q)

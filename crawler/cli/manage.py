@@ -9,7 +9,7 @@ from crawler.cli.browse import STATUSES
 from crawler.cli.context import UsageError, emit_json, plural, table
 from crawler.cli.operate import exclusive
 from snapshots import history
-from snapshots.history import ReviewStatus
+from snapshots.history import AnomalyKind, ReviewStatus
 
 
 def register(sub) -> None:
@@ -129,8 +129,14 @@ def run_anomalies(args, ctx) -> int:
 
 
 def run_accept(args, ctx) -> int:
+    from snapshots.anomalies import open_kinds
+
     with ctx.archive.transaction() as tx:
-        history.accept_next(tx, ctx.document(tx.session, args.ref))
+        doc = ctx.document(tx.session, args.ref)
+        if AnomalyKind.SUSPICIOUS not in open_kinds(tx.session, doc.id):
+            print(f"{args.ref}: nothing to accept: no text is held back (no suspicious anomaly is open)")
+            return 0
+        history.accept_next(tx, doc)
     print(f"{args.ref}: the next check records the extracted text as the current version, however much it shrank.")
     return 0
 

@@ -118,8 +118,13 @@ def collect_status(ctx, max_age: dt.timedelta) -> dict:
                       "sources": cites.get(a.document_id, [])}
                      for a in reversed(history.anomalies(s))]  # oldest first
         failing = [{"document": f.document.key, "failures": f.failures, "last_check": _iso(f.last_fetch_at),
-                    "reason": f.reason, "sources": cites.get(f.document.id, [])}
-                   for f in history.failing_documents(s, at_least=2)]
+                    "reason": f.reason, "sources": cites.get(f.document.id, []),
+                    "failing_since": _iso(history.failing_since(s, f.document.id))}
+                   for f in history.failing_documents(s, at_least=1)]
+        all_failed = [p.profile for p in history.profiles_failing(s) if p.documents and p.failed == p.documents]
+    too_long = [f["document"] for f in failing if f["failing_since"]
+                and now - dt.datetime.fromisoformat(f["failing_since"].rstrip("Z")) > max_age]
+    failing = [f for f in failing if f["failures"] >= 2 or f["document"] in too_long]  # shown: failing repeatedly
     holder = lease.current(ctx.db)
     next_runs = []
     catalog = ctx.catalog
@@ -146,7 +151,10 @@ def collect_status(ctx, max_age: dt.timedelta) -> dict:
         "lease": ({"holder": holder.holder, "since": _iso(holder.acquired_at), "expires": _iso(holder.expires_at),
                    "expired": holder.expires_at < now} if holder else None),
         "alerts": alerts,
-        "healthy": finished is not None and now - finished <= max_age and not alerts["failed"],
+        "profiles_all_failing": all_failed,
+        "failing_too_long": too_long,
+        "healthy": (finished is not None and now - finished <= max_age and not alerts["failed"] and not all_failed
+                    and not too_long),
         "max_age": ctx.args.max_age or ctx.settings.max_age,
     }
 
@@ -204,6 +212,10 @@ def run_status(args, ctx) -> int:
         print(f"\nFailed alert deliveries ({data['alerts']['failed']}; retry: clausewatch alerts --retry)")
         table([[d["id"], d["subscription"], d["channel"][:60], d["last_error"] or ""]
                for d in data["alerts"]["failed_deliveries"]], ["ID", "SUBSCRIPTION", "CHANNEL", "LAST ERROR"])
+    for pid in data["profiles_all_failing"]:
+        print(f"\nEvery document of profile {pid} failed its last check")
+    if data["failing_too_long"]:
+        print(f"\n{plural(len(data['failing_too_long']), 'document')} failing for longer than {max_age_text}")
     verdict = "healthy" if data["healthy"] else "UNHEALTHY"
     last = data["last_completed_at"] or "never"
     failed = f"; {data['alerts']['failed']} alert deliveries failed" if data["alerts"]["failed"] else ""

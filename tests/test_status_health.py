@@ -1,0 +1,49 @@
+"""`status` is not healthy while a profile's documents all fail; `accept` says when there is nothing to accept."""
+
+from __future__ import annotations
+
+from test_archive import LONG, SHORT, Checker
+
+from crawler.cli import main
+
+
+def cli(home, monkeypatch, capsys, *args):
+    for key, value in home.env.items():
+        if key.startswith("CLAUSEWATCH_"):
+            monkeypatch.setenv(key, value)
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+def test_status_is_unhealthy_when_every_document_of_a_profile_failed(home, monkeypatch, capsys):
+    c = Checker(home)
+    c.check(LONG)
+    assert cli(home, monkeypatch, capsys, "status")[0] == 0
+    c.check(status=503)
+    code, out = cli(home, monkeypatch, capsys, "status")
+    assert code == 1 and "Every document of profile acme failed its last check" in out and "UNHEALTHY" in out
+
+
+def test_status_is_unhealthy_when_a_document_failed_for_longer_than_max_age(home, monkeypatch, capsys):
+    import time
+
+    c = Checker(home)
+    c.check(LONG)
+    c.check(status=503)
+    time.sleep(1.2)
+    code, out = cli(home, monkeypatch, capsys, "status", "--max-age", "1s", "--json")
+    import json
+
+    from test_archive import URL
+
+    assert code == 1 and json.loads(out)["failing_too_long"] == [URL]
+
+
+def test_accept_without_a_held_text_says_there_is_nothing_to_accept(home, monkeypatch, capsys):
+    c = Checker(home)
+    c.check(LONG)
+    code, out = cli(home, monkeypatch, capsys, "accept", "acme/policy")
+    assert code == 0 and "nothing to accept" in out
+    c.check(SHORT)  # held back as a suspicious shrink
+    code, out = cli(home, monkeypatch, capsys, "accept", "acme/policy")
+    assert code == 0 and "the next check records" in out
