@@ -47,3 +47,24 @@ def test_accept_without_a_held_text_says_there_is_nothing_to_accept(home, monkey
     c.check(SHORT)  # held back as a suspicious shrink
     code, out = cli(home, monkeypatch, capsys, "accept", "acme/policy")
     assert code == 0 and "the next check records" in out
+
+
+def test_check_lists_the_same_changes_as_changes_and_counts_the_others(home, monkeypatch, capsys):
+    import argparse
+
+    from crawler.cli.check import print_summary
+    from crawler.cli.context import Context
+
+    c = Checker(home)
+    c.check(LONG)
+    summary = c.check(LONG.replace("thirty days", "thirty days,", 1))
+    for key, value in home.env.items():
+        if key.startswith("CLAUSEWATCH_"):
+            monkeypatch.setenv(key, value)
+    ctx = Context(argparse.Namespace(config=None, home=None, profiles=None, database_url=None, json=False))
+    print_summary(ctx, summary)
+    out = capsys.readouterr().out
+    assert len(summary.changes) == 1  # punctuation only: recorded, cosmetic
+    assert "SIGNIFICANCE" not in out and "1 change recorded but not alertable" in out
+    code, listed = cli(home, monkeypatch, capsys, "changes")
+    assert "no changes" in listed

@@ -110,13 +110,18 @@ def print_summary(ctx, summary) -> None:
           f"{summary.unchanged} unchanged, {summary.failed} failed"
           + (f", {plural(summary.anomalies, 'anomaly', 'anomalies')} opened" if summary.anomalies else "")
           + (f", {summary.pending_confirmation} pending confirmation" if summary.pending_confirmation else ""))
-    if summary.changes:
-        print()
-        with ctx.db.session() as s:
-            rows = change_rows(s, ctx, ids=summary.changes, include_unreported=True)
-        table([[r["id"], r["significance"], f"{r['profile']}/{r['source']}", r["summary"]] for r in rows],
-              ["CHANGE", "SIGNIFICANCE", "SOURCE", "SUMMARY"])
-        print("\nSee a diff with: clausewatch show CHANGE")
+    if summary.changes:  # the same rows `clausewatch changes` lists: alertable ones only
+        with ctx.archive.reading() as s:
+            rows = change_rows(s, ctx, ids=summary.changes)
+            everything = change_rows(s, ctx, ids=summary.changes, include_unreported=True)
+        if rows:
+            print()
+            table([[r["id"], r["significance"], f"{r['profile']}/{r['source']}", r["summary"]] for r in rows],
+                  ["CHANGE", "SIGNIFICANCE", "SOURCE", "SUMMARY"])
+            print("\nSee a diff with: clausewatch show CHANGE")
+        if len(everything) > len(rows):
+            print(f"\n{plural(len(everything) - len(rows), 'change')} recorded but not alertable (cosmetic or "
+                  f"flip-back): clausewatch changes --all")
     if summary.errors:
         print()
         table([[e["url"], e["reason"]] for e in summary.errors], ["FAILED", "REASON"])
