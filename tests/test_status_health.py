@@ -68,3 +68,23 @@ def test_check_lists_the_same_changes_as_changes_and_counts_the_others(home, mon
     assert "SIGNIFICANCE" not in out and "1 change recorded but not alertable" in out
     code, listed = cli(home, monkeypatch, capsys, "changes")
     assert "no changes" in listed
+
+
+def test_version_at_a_date_means_the_end_of_that_day():
+    import datetime as dt
+
+    from crawler.cli.browse import parse_since
+
+    assert parse_since("2026-12-01", "--at", end_of_day=True) == dt.datetime(2026, 12, 1, 23, 59, 59, 999999)
+    assert parse_since("2026-12-01") == dt.datetime(2026, 12, 1)
+    assert parse_since("2026-12-01T06:00", "--at", end_of_day=True) == dt.datetime(2026, 12, 1, 6, 0)
+
+
+def test_a_bad_at_names_the_at_option():
+    import pytest
+
+    from crawler.cli.browse import parse_since
+    from crawler.cli.context import UsageError
+
+    with pytest.raises(UsageError, match="--at 'yesterday'"):
+        parse_since("yesterday", "--at")

@@ -64,7 +64,9 @@ def register(sub) -> None:
     p.set_defaults(func=run_diff)
 
 
-def parse_since(text: str, option: str = "--since") -> dt.datetime:
+def parse_since(text: str, option: str = "--since", end_of_day: bool = False) -> dt.datetime:
+    """A duration ago, or a date/time (UTC unless it says otherwise); a bare date is its start, or
+    with `end_of_day` its end (`version --at 2026-12-01` is the version current that evening)."""
     from crawler.profiles import parse_interval
 
     seconds = parse_interval(text)
@@ -74,6 +76,8 @@ def parse_since(text: str, option: str = "--since") -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option} {text!r}: expected a date (2026-11-01) or a duration (7d, 12h)") from None
+    if end_of_day and len(text.strip()) == 10:  # YYYY-MM-DD
+        value += dt.timedelta(days=1, microseconds=-1)
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
@@ -195,7 +199,7 @@ def run_version(args, ctx) -> int:
     with ctx.archive.reading() as s:
         doc = ctx.document(s, args.ref)
         if args.at:
-            version = history.version_at(s, doc, parse_since(args.at, "--at"))
+            version = history.version_at(s, doc, parse_since(args.at, "--at", end_of_day=True))
             if version is None:
                 raise UsageError(f"{args.ref} had no version yet at {args.at}")
         else:
