@@ -12,7 +12,8 @@ def cli(home, monkeypatch, capsys, *args):
         if key.startswith("CLAUSEWATCH_"):
             monkeypatch.setenv(key, value)
     code = main(list(args))
-    return code, capsys.readouterr().out
+    out = capsys.readouterr()
+    return code, out.out + out.err
 
 
 def test_status_is_unhealthy_when_every_document_of_a_profile_failed(home, monkeypatch, capsys):
@@ -32,6 +33,7 @@ def test_status_is_unhealthy_when_a_document_failed_for_longer_than_max_age(home
     c.check(status=503)
     time.sleep(1.2)
     code, out = cli(home, monkeypatch, capsys, "status", "--max-age", "1s", "--json")
+    out = out[out.index("{"):]
     import json
 
     from test_archive import URL
@@ -88,3 +90,18 @@ def test_a_bad_at_names_the_at_option():
 
     with pytest.raises(UsageError, match="--at 'yesterday'"):
         parse_since("yesterday", "--at")
+
+
+def test_listings_follow_the_profiles_as_they_are_now_and_name_an_invalid_profile(home, monkeypatch, capsys):
+    import json
+
+    c = Checker(home)
+    c.check(LONG)
+    home.profile("acme", 'name = "Acme"\nprovider = "Example"\n')  # now invalid: no sources, no criteria
+    code, out = cli(home, monkeypatch, capsys, "sources", "--json")
+    assert code == 0
+    code, err = cli(home, monkeypatch, capsys, "changes", "--profile", "acme")
+    assert code == 2 and "profile 'acme' is invalid" in err
+    home.simple_profile("acme", {"renamed": "http://127.0.0.1:9/policy"})
+    code, out = cli(home, monkeypatch, capsys, "sources", "--json")
+    assert json.loads(out)[0]["cited_by"] == ["acme/renamed"]

@@ -111,9 +111,9 @@ def _summary(r: dict) -> str:
 
 def run_changes(args, ctx) -> int:
     for pid in args.profile:
-        if pid not in ctx.catalog.profiles:
-            raise UsageError(f"no profile {pid!r} (known: {', '.join(sorted(ctx.catalog.profiles)) or 'none'})")
+        ctx.require_profile(pid)
     since = parse_since(args.since) if args.since else None
+    ctx.sync_catalog()
     with ctx.archive.reading() as s:
         rows = change_rows(s, ctx, profiles=args.profile, since=since,
                            status=ReviewStatus(args.status) if args.status else None,
@@ -222,6 +222,7 @@ def run_diff(args, ctx) -> int:
 
 
 def run_sources(args, ctx) -> int:
+    ctx.sync_catalog()
     with ctx.archive.reading() as s:
         states = history.documents(s)
     rows = [{"document": d.document.key, "urls": d.document.urls, "cited_by": d.cited_by, "orphaned": not d.cited_by,

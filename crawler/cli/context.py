@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from functools import cached_property
+from pathlib import Path
 
 from crawler.terminal import safe_text
 
@@ -43,6 +44,23 @@ class Context:
         archive = Archive(self.db)
         attach_listeners(archive, self)
         return archive
+
+    def require_profile(self, pid: str) -> None:
+        """UsageError unless `pid` is a valid profile; an invalid one is named with its first error."""
+        if pid in self.catalog.profiles:
+            return
+        broken = [e for e in self.catalog.errors if Path(e.path).stem == pid]
+        if broken:
+            raise UsageError(f"profile {pid!r} is invalid: {broken[0]}")
+        raise UsageError(f"no profile {pid!r} (known: {', '.join(sorted(self.catalog.profiles)) or 'none'})")
+
+    def sync_catalog(self) -> None:
+        """Bring the citations up to date with the profiles as they are now, so listings never show
+        removed sources or old names of renamed ones (the same sync a check does first)."""
+        from snapshots.documents import sync_catalog
+
+        with self.archive.transaction() as tx:
+            sync_catalog(tx.session, self.catalog)
 
     def close(self) -> None:
         """Release the database connections, if the command opened any."""
