@@ -66,6 +66,13 @@ class ReviewStatus(StrEnum):
     FOLLOW_UP = "follow-up"
 
 
+class Role(StrEnum):
+    """What a user of the review page may do: analysts read, editors also record reviews."""
+
+    ANALYST = "analyst"
+    EDITOR = "editor"
+
+
 class FindingKind(StrEnum):
     EVIDENCE = "evidence"
     WATCH = "watch"
@@ -250,3 +257,13 @@ class Lease(Base):
     acquired_at: Mapped[dt.datetime] = mapped_column(DateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     ttl: Mapped[float] = mapped_column(Float, default=120.0)
+
+
+class User(Base):
+    """A person who may sign in to the review page (`clausewatch user add`)."""
+
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default="analyst")  # Role
+    password_hash: Mapped[str | None] = mapped_column(String(500), nullable=True)  # argon2id
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.cli import browse, check, distributed, manage, operate, preview
+from crawler.cli import browse, check, distributed, manage, operate, preview, web
 from crawler.cli.context import Context, UsageError
 from crawler.config import ConfigError
 from crawler.profiles import ProfileError
 
-MODULES = [check, browse, manage, preview, operate, distributed]
+MODULES = [check, browse, manage, preview, operate, distributed, web]
 
 
 def build_parser() -> argparse.ArgumentParser:

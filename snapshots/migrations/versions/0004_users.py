@@ -1,0 +1,27 @@
+"""users of the review page
+
+Revision ID: 0004
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0004'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('users',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('password_hash', sa.String(length=500), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('users')
