@@ -14,7 +14,7 @@ A criterion is
 
 When several hold, the first of that list wins (``stale`` > ``pending`` > ``evidence-missing``):
 a source nobody can read says the least about the rating. Every reason is kept in the result.
-The inputs come from ``snapshots.reviews`` (`document_states`, `open_reviews`).
+The inputs come from ``snapshots.reviews`` (`document_states`, `reported_changes`).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class CriterionStanding:
     pending: list[dict] = field(default_factory=list)  # changes awaiting review
     stale: list[dict] = field(default_factory=list)  # documents that cannot be vouched for, and why
     evidence: list[dict] = field(default_factory=list)  # every quote and its status today
+    reviewed_changes: int = 0  # reported changes since the profile's review that editors closed
 
     @property
     def sentence(self) -> str:
@@ -59,6 +60,10 @@ class CriterionStanding:
         if self.standing == EVIDENCE_MISSING:
             missing = [e for e in self.evidence if e["status"] == MISSING]
             return f"{len(missing)} evidence quote{'s' if len(missing) != 1 else ''} no longer in today's text"
+        if self.reviewed_changes:
+            n = self.reviewed_changes
+            after = f" since the review of {self.since:%Y-%m-%d}" if self.since else ""
+            return f"sources checked; {n} change{'s' if n != 1 else ''}{after} reviewed"
         if self.since:
             return f"sources checked and unchanged since the review of {self.since:%Y-%m-%d}"
         return "sources checked and unchanged"
@@ -66,7 +71,7 @@ class CriterionStanding:
     def to_json(self) -> dict:
         return {"id": self.id, "label": self.label, "rating": self.rating, "standing": self.standing,
                 "since": _iso(self.since), "summary": self.sentence, "pending": self.pending, "stale": self.stale,
-                "evidence": self.evidence}
+                "evidence": self.evidence, "reviewed_changes": self.reviewed_changes}
 
 
 @dataclass
@@ -134,10 +139,14 @@ def _criterion(criterion: Criterion, profile: Profile, states: dict, reviews, no
         status = evidence_status(ev.quote, state.current_text) if state and state.current_text is not None \
             else "unchecked"
         evidence.append({"source": ev.source, "quote": ev.quote, "status": status})
+    closed = 0
     for review in reviews:
         if review.source not in criterion.sources:
             continue
         if review.affected_criteria and criterion.id not in review.affected_criteria:
+            continue
+        if not review.open:
+            closed += 1
             continue
         pending.append({"change": review.change_id, "source": review.source, "detected_at": _iso(review.detected_at),
                         "significance": review.significance, "status": review.status, "summary": review.summary})
@@ -149,7 +158,8 @@ def _criterion(criterion: Criterion, profile: Profile, states: dict, reviews, no
         standing, since = EVIDENCE_MISSING, None
     else:
         standing, since = VERIFIED, profile.reviewed
-    return CriterionStanding(criterion.id, criterion.label, criterion.rating, standing, since, pending, stale, evidence)
+    return CriterionStanding(criterion.id, criterion.label, criterion.rating, standing, since, pending, stale, evidence,
+                             closed)
 
 
 def review_start(profile: Profile) -> dt.datetime | None:
@@ -159,7 +169,7 @@ def review_start(profile: Profile) -> dt.datetime | None:
 
 def profile_standing(profile: Profile, states: dict, reviews, now: dt.datetime | None = None,
                      max_age: float | None = None) -> ProfileStanding:
-    """`states`: {document key: DocumentState}; `reviews`: the profile's OpenReviews since `review_start`."""
+    """`states`: {document key: DocumentState}; `reviews`: the profile's ReportedChanges since `review_start`."""
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     criteria = [_criterion(c, profile, states, reviews, now, max_age) for c in profile.criteria]
     sources = []
@@ -199,8 +209,8 @@ __all__ = ["FOUND", "STANDINGS", "ProfileStanding", "markdown", "profile_standin
 def read_standing(session, profile: Profile, now: dt.datetime | None = None,
                   max_age: float | None = None) -> ProfileStanding:
     """The standing of `profile`, read through the archive (`snapshots.reviews`)."""
-    from snapshots.reviews import document_states, open_reviews
+    from snapshots.reviews import document_states, reported_changes
 
     states = document_states(session, [s.key for s in profile.sources.values()])
-    reviews = open_reviews(session, profile.id, review_start(profile))
+    reviews = reported_changes(session, profile.id, review_start(profile))
     return profile_standing(profile, states, reviews, now=now, max_age=max_age)

@@ -240,8 +240,8 @@ class DocumentState:
 
 
 @dataclass(frozen=True)
-class OpenReview:
-    """A reported change a profile's editor has not closed (unreviewed or follow-up)."""
+class ReportedChange:
+    """A reported change of one of a profile's documents, and where its review stands."""
 
     change_id: int
     source: str
@@ -250,6 +250,12 @@ class OpenReview:
     status: str
     affected_criteria: tuple[str, ...]
     summary: str
+    reviewed_at: dt.datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        """Unreviewed, or marked for follow-up: the editor's work is not done."""
+        return self.status in (ReviewStatus.UNREVIEWED, ReviewStatus.FOLLOW_UP)
 
 
 def document_states(session, keys) -> dict[str, DocumentState]:
@@ -276,17 +282,16 @@ def document_states(session, keys) -> dict[str, DocumentState]:
     return out
 
 
-def open_reviews(session, profile: str, since: dt.datetime | None = None) -> list[OpenReview]:
-    """Reported changes of `profile` detected since `since` that are unreviewed or marked follow-up."""
+def reported_changes(session, profile: str, since: dt.datetime | None = None) -> list[ReportedChange]:
+    """Reported changes of `profile`'s documents detected since `since`, oldest first, any review status."""
     q = (select(Assessment.change_id, Assessment.source, Change.detected_at, Assessment.significance,
-                Assessment.status, Assessment.affected_criteria, Assessment.summary)
+                Assessment.status, Assessment.affected_criteria, Assessment.summary, Assessment.reviewed_at)
          .join(Change, Assessment.change_id == Change.id)
-         .where(Assessment.profile == profile, Assessment.reported.is_(True),
-                Assessment.status.in_([ReviewStatus.UNREVIEWED, ReviewStatus.FOLLOW_UP]))
+         .where(Assessment.profile == profile, Assessment.reported.is_(True))
          .order_by(Change.detected_at, Change.id))
     if since is not None:
         q = q.where(Change.detected_at >= since)
-    return [OpenReview(r[0], r[1], r[2], r[3], r[4], tuple(r[5] or ()), r[6]) for r in session.execute(q)]
+    return [ReportedChange(r[0], r[1], r[2], r[3], r[4], tuple(r[5] or ()), r[6], r[7]) for r in session.execute(q)]
 
 
 class ReviewError(LookupError):

@@ -17,16 +17,26 @@ from crawler.config import load_settings
 from crawler.web.app import create_app, safe_href
 from snapshots.archive import Archive
 from snapshots.reviews import change_detail
+from snapshots.users import list_users
 
 EDITOR, ANALYST, PASSWORD = "edith", "anna", "correct horse battery"
 
 
-@pytest.fixture
-def home(tmp_path_factory):
-    home = built_home(tmp_path_factory)
+def with_users(home):
     add_user(home, EDITOR, "editor", PASSWORD)
     add_user(home, ANALYST, "analyst", PASSWORD)
     return home
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """Shared by the tests that only read (and by those whose writes no other test looks at)."""
+    return with_users(built_home(tmp_path_factory))
+
+
+@pytest.fixture
+def fresh_home(tmp_path_factory):
+    return with_users(built_home(tmp_path_factory))
 
 
 def make_app(home, **settings):
@@ -34,9 +44,20 @@ def make_app(home, **settings):
     return create_app(load_settings(environ=env))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app(home):
     return make_app(home)
+
+
+def cli(home, capsys, *args) -> str:
+    """Run a command in-process (the same code as the console script), return what it printed."""
+    from crawler.cli import main
+
+    capsys.readouterr()
+    code = main(["--home", str(home.dir), "--profiles", str(home.profiles), "--database-url", home.database_url,
+                 *args])
+    assert code == 0
+    return capsys.readouterr().out
 
 
 def csrf(html: str) -> str:
@@ -83,8 +104,8 @@ def test_a_login_post_without_the_csrf_token_is_rejected(app):
     assert client.get("/", follow_redirects=False).status_code == 303  # still signed out
 
 
-def test_wrong_password_is_refused_and_attempts_are_rate_limited(app):
-    client = TestClient(app)
+def test_wrong_password_is_refused_and_attempts_are_rate_limited(home):
+    client = TestClient(make_app(home))
     token = csrf(client.get("/login").text)
     for _ in range(5):
         response = client.post("/login", data={"username": EDITOR, "password": "wrong", "csrf_token": token})
@@ -148,8 +169,9 @@ def test_an_analyst_cannot_review_and_a_review_without_csrf_token_is_rejected(ap
         assert change_detail(s, change_id).assessments[0].status == "unreviewed"
 
 
-def test_an_editor_records_a_verdict_and_sees_who_and_when(app, home):
-    client = signed_in(app, EDITOR)
+def test_an_editor_records_a_verdict_and_sees_who_and_when(fresh_home, capsys):
+    home = fresh_home
+    client = signed_in(make_app(home), EDITOR)
     change_id = material_change(client)
     page = client.get(f"/changes/{change_id}").text
     assert 'value="no-impact"' in page and 'value="profile-updated"' in page and 'value="follow-up"' in page
@@ -163,7 +185,7 @@ def test_an_editor_records_a_verdict_and_sees_who_and_when(app, home):
     assert 'id="queue-total">0<' in client.get("/").text
     standing = client.get("/profiles/acme").text
     assert re.search(r'data-criterion="eu-residency".*?data-standing="verified"', standing, re.S)
-    assert json.loads(home.run("changes", "--status", "no-impact", "--json").stdout)[0]["reviewer"] == EDITOR
+    assert json.loads(cli(home, capsys, "changes", "--status", "no-impact", "--json"))[0]["reviewer"] == EDITOR
 
 
 def test_raw_snapshot_is_served_as_plain_text_never_as_html(app):
@@ -202,7 +224,7 @@ def test_profile_page_shows_ratings_cited_documents_and_the_standing_of_each_cri
     assert "HTTP 500" in html and "since the review of 2026-11-20" in html
 
 
-def test_standing_json_gives_pending_and_stale_for_the_right_criteria_and_verified_for_the_rest(home):
+def test_standing_json_gives_pending_and_stale_for_the_right_criteria_and_verified_for_the_rest(home, capsys):
     data = json.loads(home.run("standing", "acme", "--json", check_code=0).stdout)
     by_id = {c["id"]: c for c in data["criteria"]}
     assert {k: c["standing"] for k, c in by_id.items()} == {
@@ -212,16 +234,16 @@ def test_standing_json_gives_pending_and_stale_for_the_right_criteria_and_verifi
     assert "HTTP 500" in by_id["subprocessors"]["stale"][0]["reason"]
     assert {s["id"]: s["outcome"] for s in data["sources"]} == {"privacy": "changed", "dpa": "failed",
                                                                 "terms": "unchanged"}
-    markdown = home.run("standing", "acme", "--markdown", check_code=0).stdout
+    markdown = cli(home, capsys, "standing", "acme", "--markdown")
     assert "| EU data residency | partial | **pending**" in markdown and "## Sources" in markdown
     assert "last checked 20" in markdown
 
 
-def test_audit_export_is_one_self_contained_page_from_the_route_and_the_command(app, home):
+def test_audit_export_is_one_self_contained_page_from_the_route_and_the_command(app, home, capsys):
     client = signed_in(app, ANALYST)
     change_id = material_change(client)
     response = client.get(f"/changes/{change_id}/export")
-    page = home.run("export", str(change_id), check_code=0).stdout
+    page = cli(home, capsys, "export", str(change_id))
     with Archive(home.database()).reading() as s:
         detail = change_detail(s, change_id)
         hashes = [snap.sha256 for snap in detail.old_snapshots + detail.new_snapshots]
@@ -256,7 +278,8 @@ def test_user_add_reads_the_password_from_stdin_and_the_user_can_sign_in(home, a
                            "--password-stdin"], input="a long password\n", env=home.env, cwd=home.root,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "rita" in home.run("user", "list", check_code=0).stdout
+    with Archive(home.database()).reading() as s:
+        assert [u.role for u in list_users(s) if u.name == "rita"] == ["analyst"]
     signed_in(app, "rita", "a long password")
 
 
