@@ -207,7 +207,9 @@ class Assessment(Base):
     """What one change means for one citing profile, and the editor's review of it."""
 
     __tablename__ = "assessments"
-    __table_args__ = (UniqueConstraint("change_id", "profile"),)
+    __table_args__ = (UniqueConstraint("change_id", "profile"),
+                      # the review queue and its counts per profile (migration 0004)
+                      Index("ix_assessments_review", "status", "reported", "significance", "profile", "change_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
     profile: Mapped[str] = mapped_column(String(200), index=True)

@@ -10,14 +10,17 @@ import re
 import time
 
 import pytest
-from review_site import add_user, built_home
-from starlette.testclient import TestClient
 
-from crawler.config import load_settings
-from crawler.web.app import create_app, safe_href
-from snapshots.archive import Archive
-from snapshots.reviews import change_detail
-from snapshots.users import list_users
+pytest.importorskip("starlette", reason="the web extra is not installed")
+
+from review_site import add_user, built_home  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+from crawler.config import load_settings  # noqa: E402
+from crawler.web.app import create_app, safe_href  # noqa: E402
+from snapshots.archive import Archive  # noqa: E402
+from snapshots.reviews import change_detail  # noqa: E402
+from snapshots.users import list_users  # noqa: E402
 
 EDITOR, ANALYST, PASSWORD = "edith", "anna", "correct horse battery"
 
@@ -263,11 +266,32 @@ def test_behind_a_proxy_links_carry_the_root_path_and_a_trusted_header_names_the
     assert client.get("/cw/", follow_redirects=False).headers["location"].startswith("/cw/login")
 
 
-def test_sessions_expire(home):
-    client = signed_in(make_app(home, web_session_max_age=1))
-    assert client.get("/", follow_redirects=False).status_code == 200
-    time.sleep(2.1)
-    assert client.get("/", follow_redirects=False).status_code == 303
+def session_cookie(secret: str, data: dict, age: int) -> str:
+    """A session cookie as Starlette's SessionMiddleware signs it, made `age` seconds ago."""
+    import base64
+
+    from itsdangerous import TimestampSigner
+
+    class Signer(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - age
+
+    return Signer(secret).sign(base64.b64encode(json.dumps(data).encode())).decode()
+
+
+def test_sessions_expire(app, home):
+    from crawler.web.app import session_secret
+
+    secret = session_secret(load_settings(environ=home.env))
+    max_age = load_settings(environ=home.env).web_session_max_age
+    fresh = TestClient(app, cookies={"clausewatch": session_cookie(secret, {"user": EDITOR}, 60)})
+    assert fresh.get("/", follow_redirects=False).status_code == 200
+    old = TestClient(app, cookies={"clausewatch": session_cookie(secret, {"user": EDITOR}, max_age + 60)})
+    assert old.get("/", follow_redirects=False).status_code == 303
+    forged = TestClient(app, cookies={"clausewatch": session_cookie("not the secret", {"user": EDITOR}, 60)})
+    assert forged.get("/", follow_redirects=False).status_code == 303
+    cookie = TestClient(app).get("/login").headers["set-cookie"].lower()
+    assert f"max-age={max_age}" in cookie and "httponly" in cookie and "samesite=strict" in cookie
 
 
 def test_user_add_reads_the_password_from_stdin_and_the_user_can_sign_in(home, app):
@@ -289,8 +313,14 @@ def test_links_from_fetched_pages_are_live_only_when_http():
         assert safe_href(url) is None
 
 
-def test_feed_route_serves_the_atom_feed(app):
+def test_feed_route_serves_the_atom_feed_to_a_session_or_basic_credentials(app):
     pytest.importorskip("crawler.alerts.feed")
     response = signed_in(app, ANALYST).get("/feed.atom")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/atom+xml")
     assert "<feed" in response.text
+    assert TestClient(app).get("/feed.atom", auth=(ANALYST, PASSWORD)).status_code == 200
+
+
+def test_feed_refuses_wrong_basic_credentials(app):
+    response = TestClient(app).get("/feed.atom", auth=(ANALYST, "wrong password"))
+    assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Basic")

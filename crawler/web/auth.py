@@ -78,6 +78,21 @@ def current_user(request, session) -> CurrentUser | None:
     return CurrentUser(user.name, Role(user.role))
 
 
+def basic_credentials(request) -> tuple[str, str] | None:
+    """(name, password) from an `Authorization: Basic` header (feed readers), or None."""
+    import base64
+    import binascii
+
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        name, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (name, password) if sep else None
+
+
 def csrf_token(request) -> str:
     """The session's CSRF token, created on first use."""
     token = request.session.get("csrf")

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from crawler.web.auth import CurrentUser, authenticate, csrf_ok, current_user, sign_in
+from crawler.web.auth import CurrentUser, authenticate, basic_credentials, csrf_ok, current_user, sign_in
 from crawler.web.diffview import diff_view
 from diffing.evidence import locate
 from snapshots.reviews import (ALL_STATUSES, REVIEW_STATUSES, QueueFilters, ReviewError, change_detail,
@@ -229,7 +229,21 @@ def raw_snapshot(request):
 
 
 def feed(request):
-    if (denied := guard(request)) is not None:
+    """The Atom feed; feed readers may sign in with HTTP Basic (throttled like the login form)."""
+    credentials = basic_credentials(request)
+    if credentials:
+        throttle = request.app.state.throttle
+        keys = (f"addr:{request.client.host if request.client else '?'}", f"user:{credentials[0].lower()}")
+        if throttle.retry_after(*keys):
+            return PlainTextResponse("too many failed attempts", status_code=429)
+        with request.app.state.archive.reading() as s:
+            user = authenticate(s, *credentials)
+        if user is None:
+            throttle.failed(*keys)
+            return PlainTextResponse("wrong user name or password", status_code=401,
+                                     headers={"www-authenticate": 'Basic realm="clausewatch"'})
+        request.state.user = user
+    elif (denied := guard(request)) is not None:
         return denied
     try:
         from crawler.alerts.feed import atom_feed

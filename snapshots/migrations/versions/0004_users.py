@@ -1,4 +1,4 @@
-"""users of the review page
+"""users of the review page; an index for its queue
 
 Revision ID: 0004
 Revises: 0001
@@ -21,7 +21,12 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
+    with op.batch_alter_table('assessments', schema=None) as batch_op:
+        batch_op.create_index('ix_assessments_review', ['status', 'reported', 'significance', 'profile', 'change_id'],
+                              unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('assessments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assessments_review')
     op.drop_table('users')
