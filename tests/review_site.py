@@ -2,7 +2,7 @@
 
 Profile `acme` cites three documents: `privacy` changes materially between the checks (a watched
 term is inserted, with a provider's hostile markup shown as text), `dpa` fails on the second check
-(HTTP 500), `terms` does not change. So criterion `eu-residency` is pending, `subprocessors` stale
+(HTTP 500, an `unreachable` anomaly opens), `terms` does not change. So criterion `eu-residency` is pending, `subprocessors` stale
 and `retention` verified.
 """
 
@@ -89,6 +89,7 @@ def build(home, site) -> None:
     home.run("check", check_code=0)
     site.serve("/privacy", PRIVACY_2)
     site.serve("/dpa", "temporarily broken", status=500)
+    home.env["CLAUSEWATCH_UNREACHABLE_AFTER"] = "1"  # the failure opens an anomaly at once
     home.run("check", check_code=3)
 
 

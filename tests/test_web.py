@@ -124,6 +124,7 @@ def test_queue_lists_the_material_change_with_counts_per_profile_and_filters(app
     assert 'data-count="acme">1<' in html and 'id="queue-total">1<' in html
     assert "material" in html and "eu-residency" in html
     assert "temporarily broken" not in html  # the failing page's body is not shown
+    assert re.search(r'Open anomalies \(1\).*?unreachable.*?acme/dpa', html, re.S)
     assert 'id="queue-total">1<' in client.get("/?criterion=eu-residency").text
     assert 'id="queue-total">0<' in client.get("/?criterion=retention").text
     assert 'id="queue-total">0<' in client.get("/?significance=minor").text

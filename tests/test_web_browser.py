@@ -88,6 +88,10 @@ def standing_of(page, base: str, criterion: str) -> str:
 def test_editor_reviews_a_material_change_and_the_criterion_goes_from_pending_to_verified(server, page):
     sign_in(page, server)
     assert page.locator("#queue-total").inner_text() == "1"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     shot(page, "queue")
 
     assert standing_of(page, server, "eu-residency") == "pending"

@@ -17,7 +17,7 @@ def register(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--root-path", default="", metavar="PATH",
-                   help="the URL prefix when served behind a reverse proxy under a path, e.g. /clausewatch")
+                   help="the path prefix a reverse proxy serves the page under and strips, e.g. /clausewatch")
     p.add_argument("--forwarded-allow-ips", default="127.0.0.1", metavar="IPS",
                    help="proxies whose X-Forwarded-For/-Proto headers are trusted (default 127.0.0.1; '*' for any)")
     p.add_argument("--https-only", action="store_true", help="send the session cookie over HTTPS only")
@@ -62,8 +62,8 @@ def run_serve(args, ctx) -> int:
 
     ctx.report_profile_errors()
     app = create_app(ctx.settings, https_only=args.https_only)
-    print(f"clausewatch: review page on http://{args.host}:{args.port}{args.root_path}/ (Ctrl-C stops)",
-          file=sys.stderr)
+    where = f" (links carry {args.root_path}: the proxy strips it before passing requests on)" if args.root_path else ""
+    print(f"clausewatch: review page on http://{args.host}:{args.port}/{where}; Ctrl-C stops", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, root_path=args.root_path, proxy_headers=True,
                 forwarded_allow_ips=args.forwarded_allow_ips, server_header=False, log_level="info")
     return 0
