@@ -208,8 +208,9 @@ class Assessment(Base):
 
     __tablename__ = "assessments"
     __table_args__ = (UniqueConstraint("change_id", "profile"),
-                      # the review queue and its counts per profile (migration 0004)
-                      Index("ix_assessments_review", "status", "reported", "significance", "profile", "change_id"))
+                      # the review queue, and its counts per profile (migration 0004)
+                      Index("ix_assessments_review", "status", "reported", "significance", "change_id", "profile"),
+                      Index("ix_assessments_counts", "status", "reported", "profile", "significance"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
     profile: Mapped[str] = mapped_column(String(200), index=True)

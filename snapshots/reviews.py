@@ -56,8 +56,8 @@ class QueueItem:
     removed_words: int
 
 
-def _queue_where(filters: QueueFilters) -> tuple[list, bool]:
-    """The conditions, and whether they need the changes table (the date filters)."""
+def _queue_where(filters: QueueFilters) -> list:
+    """The conditions, on the assessments table only (dates through the changes' detected_at index)."""
     where = [Assessment.reported.is_(True)]
     if filters.profile:
         where.append(Assessment.profile == filters.profile)
@@ -74,7 +74,9 @@ def _queue_where(filters: QueueFilters) -> tuple[list, bool]:
         dated.append(Change.detected_at >= filters.since)
     if filters.until:
         dated.append(Change.detected_at < filters.until)
-    return where + dated, bool(dated)
+    if dated:
+        where.append(Assessment.change_id.in_(select(Change.id).where(*dated)))
+    return where
 
 
 def _like_escape(text: str) -> str:
@@ -84,13 +86,13 @@ def _like_escape(text: str) -> str:
 def queue(session, filters: QueueFilters, page: int = 1, per_page: int = PER_PAGE) -> tuple[list[QueueItem], int]:
     """Reported changes (one item per citing profile), material first, newest first; and the total.
 
-    Counted per significance first; then each significance the page overlaps is read on its own,
-    newest first, so a page costs a short indexed read rather than a sort of the whole queue.
+    Newest is the latest recorded (change ids grow in the order changes are recorded). Counted per
+    significance first; then each significance the page overlaps is read on its own along the index
+    `ix_assessments_review` (status, reported, significance, change_id), so a page costs a short
+    index walk rather than a sort of the whole queue.
     """
-    where, dated = _queue_where(filters)
+    where = _queue_where(filters)
     count = select(Assessment.significance, func.count()).where(*where).group_by(Assessment.significance)
-    if dated:
-        count = count.join(Change, Assessment.change_id == Change.id)
     counts = dict(session.execute(count).all())
     order = sorted(counts, key=lambda s: (-SIGNIFICANCE_RANK.get(s, -1), s))
     offset, items = max(page - 1, 0) * per_page, []
@@ -104,7 +106,7 @@ def queue(session, filters: QueueFilters, page: int = 1, per_page: int = PER_PAG
                     Change.removed_words)
              .join(Change, Assessment.change_id == Change.id).join(Document, Change.document_id == Document.id)
              .where(*where, Assessment.significance == significance)
-             .order_by(Change.detected_at.desc(), Change.id.desc(), Assessment.profile)
+             .order_by(Assessment.change_id.desc(), Assessment.profile)
              .limit(per_page - len(items)).offset(offset))
         items += [QueueItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(r[8] or ()), r[9], r[10], r[11],
                             r[12], r[13]) for r in session.execute(q)]

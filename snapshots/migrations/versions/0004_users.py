@@ -1,4 +1,4 @@
-"""users of the review page; an index for its queue
+"""users of the review page; indexes for its queue
 
 Revision ID: 0004
 Revises: 0001
@@ -22,11 +22,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('name')
     )
     with op.batch_alter_table('assessments', schema=None) as batch_op:
-        batch_op.create_index('ix_assessments_review', ['status', 'reported', 'significance', 'profile', 'change_id'],
+        batch_op.create_index('ix_assessments_review', ['status', 'reported', 'significance', 'change_id', 'profile'],
                               unique=False)
+        batch_op.create_index('ix_assessments_counts', ['status', 'reported', 'profile', 'significance'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('assessments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assessments_counts')
         batch_op.drop_index('ix_assessments_review')
     op.drop_table('users')
