@@ -107,6 +107,17 @@ def test_a_login_post_without_the_csrf_token_is_rejected(app):
     assert client.get("/", follow_redirects=False).status_code == 303  # still signed out
 
 
+@pytest.mark.parametrize("target, expected", [("/changes/1?view=side", "/changes/1?view=side"),
+                                              ("//evil.example/", "/"), ("/\\evil.example", "/"),
+                                              ("/\t/evil.example", "/"), ("https://evil.example/", "/")])
+def test_after_signing_in_the_visitor_goes_back_only_to_a_path_of_this_site(app, target, expected):
+    client = TestClient(app)
+    token = csrf(client.get("/login").text)
+    response = client.post("/login", data={"username": ANALYST, "password": PASSWORD, "csrf_token": token,
+                                           "next": target}, follow_redirects=False)
+    assert response.headers["location"] == expected
+
+
 def test_wrong_password_is_refused_and_attempts_are_rate_limited(home):
     client = TestClient(make_app(home))
     token = csrf(client.get("/login").text)

@@ -49,13 +49,15 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        static = scope["path"].startswith(scope.get("root_path", "").rstrip("/") + "/static/")
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
-                if "cache-control" not in headers:
-                    headers["cache-control"] = "no-store"
+                if "cache-control" not in headers:  # pages hold review data: not kept by browsers or proxies
+                    headers["cache-control"] = "max-age=3600" if static else "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -7,6 +7,7 @@ Reading routes are plain functions (Starlette runs them in a thread pool); every
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -52,11 +53,13 @@ def guard(request, editor: bool = False) -> Response | None:
     return None
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%+=&?:,;@-]*")
+
+
 def _next(value: str | None) -> str:
-    """A safe place to go after signing in: a path on this site, never another host."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
+    """A safe place to go after signing in: a path on this site, never another host (no `//`, `/\\`,
+    no whitespace or control characters, which browsers drop before reading the URL)."""
+    return value if value and _LOCAL_PATH.fullmatch(value) else "/"
 
 
 def login_form(request):
@@ -95,8 +98,9 @@ async def login(request):
 
 async def logout(request):
     form = await request.form()
-    if csrf_ok(request, form):
-        request.session.clear()
+    if not csrf_ok(request, form):
+        return error(request, 403, "The form expired or was not sent from this site; reload the page and try again.")
+    request.session.clear()
     return RedirectResponse(f"{root(request)}/login", status_code=303)
 
 
@@ -249,9 +253,12 @@ def feed(request):
         from crawler.alerts.feed import atom_feed
     except ImportError:
         return PlainTextResponse("the feed is not available in this installation", status_code=404)
+    import inspect
+
     base = str(request.base_url).rstrip("/") + "/"
+    extra = {"catalog": request.app.state.catalog.get()} if "catalog" in inspect.signature(atom_feed).parameters else {}
     with request.app.state.archive.reading() as s:
-        body = atom_feed(s, profile=request.query_params.get("profile") or None, base_url=base)
+        body = atom_feed(s, profile=request.query_params.get("profile") or None, base_url=base, **extra)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
