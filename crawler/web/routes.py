@@ -138,7 +138,8 @@ def queue_page(request):
     pages = max(1, -(-total // 50))
     return render(request, "queue.html", items=items, total=total, counts=counts, anomalies=anomalies,
                   profiles=sorted(set(catalog.profiles) | set(counts)), filters=current, status=status,
-                  statuses=REVIEW_STATUSES, significances=SIGNIFICANCES, page=page, pages=pages)
+                  statuses=REVIEW_STATUSES, significances=SIGNIFICANCES, page=page, pages=pages,
+                  criteria=sorted({c.id for p in catalog.profiles.values() for c in p.criteria}))
 
 
 def affected(catalog, assessment, text: str) -> list[dict]:
