@@ -267,6 +267,7 @@ def test_audit_export_is_one_self_contained_page_from_the_route_and_the_command(
         assert all(h in html for h in hashes) and detail.new.text_sha256 in html
         assert "&lt;script&gt;window.__xss" in html and "watched term inserted" in html
         assert "Verdict:</strong> unreviewed" in html
+        assert 'ins::before { content: "[+"' in html  # the stylesheet inlined as CSS, not as escaped text
     assert "script-src" not in response.headers["content-security-policy"]
 
 

@@ -136,8 +136,9 @@ def test_hostile_markup_from_a_provider_page_never_runs_and_no_javascript_link_i
     assert versions
     pages = [change, change + "?view=side&sections=all", change + "/export", page.url,
              *(server + href for href in versions)]
-    for url in pages:
+    for n, url in enumerate(pages):
         page.goto(url)
+        shot(page, f"hostile-{n}")
         assert page.evaluate("typeof window.__xss") == "undefined", url
         assert page.locator("a[href^='javascript:' i]").count() == 0, url
         assert page.locator("img").count() == 0, url
