@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("clausewatch needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres,distributed,render]'
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,distributed,render,web]'
 	touch $(STAMP)
 
 # make itself exits 2 whenever a command fails; the line below names clausewatch's own exit code
@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python bench/extract_bench.py
 	$(BIN)/python bench/quality_bench.py
 	$(BIN)/python bench/check_bench.py
+	$(BIN)/python bench/queue_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -47,6 +47,9 @@ class Settings:
     log_json: bool = False
     redis_url: str = ""  # set to crawl from several machines with scrapy-redis
     vocabulary: dict = field(default_factory=dict)  # [vocabulary] table, see diffing.vocabulary
+    web_secret: str = ""  # signs the review page's session cookies; empty: a random key kept in `home`
+    web_session_max_age: int = 8 * 3600  # seconds a review page sign-in lasts
+    web_user_header: str = ""  # trusted reverse-proxy header carrying the user name (e.g. X-Forwarded-User)
 
     @property
     def database(self) -> str:

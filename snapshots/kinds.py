@@ -59,6 +59,13 @@ class ReviewStatus(StrEnum):
     FOLLOW_UP = "follow-up"
 
 
+class Role(StrEnum):
+    """What a user of the review page may do: analysts read, editors also record reviews."""
+
+    ANALYST = "analyst"
+    EDITOR = "editor"
+
+
 class FindingKind(StrEnum):
     EVIDENCE = "evidence"
     WATCH = "watch"

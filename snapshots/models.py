@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 from snapshots.kinds import (AlertKind, AnomalyKind, DeliveryStatus, DigestKind, FindingKind,  # noqa: F401
-                             Outcome, ReviewStatus, RunKind, RunStatus, Significance, VersionKind, utcnow)
+                             Outcome, ReviewStatus, Role, RunKind, RunStatus, Significance, VersionKind, utcnow)
 
 
 class Base(DeclarativeBase):
@@ -145,7 +145,10 @@ class Assessment(Base):
     """What one change means for one citing profile, and the editor's review of it."""
 
     __tablename__ = "assessments"
-    __table_args__ = (UniqueConstraint("change_id", "profile"),)
+    __table_args__ = (UniqueConstraint("change_id", "profile"),
+                      # the review queue, and its counts per profile (migration 0004)
+                      Index("ix_assessments_review", "status", "reported", "significance", "change_id", "profile"),
+                      Index("ix_assessments_counts", "status", "reported", "profile", "significance"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"), index=True)
     profile: Mapped[str] = mapped_column(String(200), index=True)
@@ -246,3 +249,14 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    """A person who may sign in to the review page (`clausewatch user add`)."""
+
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default="analyst")  # Role
+    password_hash: Mapped[str | None] = mapped_column(String(500), nullable=True)  # argon2id
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+

@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.cli import alerts, browse, check, distributed, manage, operate, preview
+from crawler.cli import alerts, browse, check, distributed, manage, operate, preview, web
 from crawler.cli.context import Context, UsageError
 from crawler.config import ConfigError
 from crawler.errors import ClausewatchError, StorageError, UserError
 from crawler.profiles import ProfileError
 
-MODULES = [check, browse, manage, preview, operate, distributed, alerts]
+MODULES = [check, browse, manage, preview, operate, distributed, alerts, web]
 
 
 def build_parser() -> argparse.ArgumentParser:

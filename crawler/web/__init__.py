@@ -1,0 +1,1 @@
+"""The editors' review page: `clausewatch serve` (see crawler.web.app)."""
