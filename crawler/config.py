@@ -36,6 +36,7 @@ class Settings:
     retries: int = 2  # extra attempts for transient failures
     obey_robots: bool = True
     allow_private_networks: bool = False  # loopback/private/link-local destinations
+    follow_moves: bool = False  # a moved document (permanent redirect, redirect stub) is followed in the same run
     processes: int = 0  # process stage workers; 0 = one per core
     unreachable_after: int = 3  # consecutive failures before an `unreachable` anomaly
     max_age: str = "36h"  # `status` exits 1 when the last completed run is older

@@ -112,6 +112,12 @@ class Processor:
             job.previous_text, job.previous_key, job.previous_words = current.text, current.key, current.words
         return job
 
+    def _follows_moves(self, key: str) -> bool:
+        """A moved document is followed (follow_moves): its new place continues its history."""
+        sources = self.catalog.citations(key)
+        return bool(sources) and any(s.follow_moves if s.follow_moves is not None else self.settings.follow_moves
+                                     for s in sources)
+
     def _confirm(self, key: str) -> int:
         return max((s.confirm for s in self.catalog.citations(key)), default=1)
 
@@ -240,7 +246,7 @@ class Processor:
             reason = f.reason if f is not None else "not fetched (the crawl ended before this page)"
             self._failed(tx, doc, url, reason, f.status if f is not None else None)
             return None
-        move = anomalies.moved(tx.session, doc_fetches)
+        move = None if self._follows_moves(doc.key) else anomalies.moved(tx.session, doc_fetches)
         if move:
             self._anomaly(tx, doc, move.url, AnomalyKind.MOVED, move.detail)
             self._failed(tx, doc, move.url, move.detail, None, anomaly_done=True)

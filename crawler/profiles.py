@@ -41,7 +41,7 @@ _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 PROFILE_KEYS = {"name", "provider", "reviewed", "url", "description", "sources", "criteria", "schedule", "interval"}
 SOURCE_KEYS = {
     "url", "urls", "type", "select", "remove", "headers", "render", "executeClientScripts", "wait_for",
-    "render_timeout", "ignore", "confirm", "renamed_from", "schedule", "interval", "title", "allow_private_networks",
+    "render_timeout", "ignore", "confirm", "renamed_from", "schedule", "interval", "title", "allow_private_networks", "follow_moves",
 }
 CRITERION_KEYS = {"id", "label", "rating", "sources", "watch", "evidence", "themes", "note"}
 
@@ -74,6 +74,7 @@ class Source:
     schedule: str | None = None  # crontab or interval text, already validated
     title: str | None = None
     allow_private_networks: bool = False  # this source's own hosts may be loopback/private (crawler.destinations)
+    follow_moves: bool | None = None  # None: the setting `follow_moves` decides
 
     @property
     def key(self) -> str:
@@ -315,6 +316,10 @@ def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | 
     if not isinstance(allow_private, bool):
         reader.error(f"{where}allow_private_networks", f"{_q(allow_private)} is not true or false")
         allow_private = False
+    follow_moves = table.get("follow_moves")
+    if follow_moves is not None and not isinstance(follow_moves, bool):
+        reader.error(f"{where}follow_moves", f"{_q(follow_moves)} is not true or false")
+        follow_moves = None
     confirm = table.get("confirm", 1)
     if not isinstance(confirm, int) or isinstance(confirm, bool) or not 1 <= confirm <= 10:
         reader.error(f"{where}confirm", f"{_q(confirm)} is not a number of checks from 1 to 10")
@@ -336,6 +341,7 @@ def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | 
         render_timeout=float(render_timeout), ignore=ignore, confirm=confirm,
         renamed_from=reader.strings(table, "renamed_from", where), schedule=schedule,
         title=reader.string(table, "title", where, required=False), allow_private_networks=allow_private,
+        follow_moves=follow_moves,
     )
 
 

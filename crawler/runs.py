@@ -30,6 +30,7 @@ class Page:
     etag: str | None = None
     last_modified: str | None = None
     allow_private_networks: bool = False  # the source allows its own hosts to be private (crawler.destinations)
+    follow_moves: bool = False  # follow a redirect stub to its target in the same run
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -46,8 +47,12 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
+def follow_moves(src: Source, default: bool) -> bool:
+    return default if src.follow_moves is None else src.follow_moves
+
+
 def prepare_run(archive, catalog: Catalog, sources: list[Source], kind: RunKind = RunKind.CHECK,
-                run_id: str | None = None) -> Plan:
+                run_id: str | None = None, follow_moves_default: bool = False) -> Plan:
     run_id = run_id or new_run_id()
     documents: dict[str, list[str]] = {}
     pages: dict[str, Page] = {}
@@ -56,7 +61,8 @@ def prepare_run(archive, catalog: Catalog, sources: list[Source], kind: RunKind 
         for url in src.urls:
             if url not in pages:  # the first citing source's fetch options win (see Catalog.conflicts)
                 pages[url] = Page(url, dict(src.headers), src.render, src.wait_for, src.render_timeout,
-                                  allow_private_networks=src.allow_private_networks)
+                                  allow_private_networks=src.allow_private_networks,
+                                  follow_moves=follow_moves(src, follow_moves_default))
     with _archive(archive).transaction() as tx:
         sync_catalog(tx.session, catalog)
         for url, last in last_snapshots(tx.session, pages).items():

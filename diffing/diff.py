@@ -19,8 +19,8 @@ keeps an inserted comma a pure insertion: ``in Ireland and`` → ``in Ireland, a
 - Codes start at U+0100 and skip the surrogate block (U+D800–U+DFFF), so more than 60,000 distinct
   tokens (and non-BMP text such as emoji) round-trip.
 
-``fast_diff_match_patch`` (the C++ port) does the work; the pure-Python ``diff_match_patch`` is the
-fallback when the compiled module is missing (same semantics, much slower).
+``fast_diff_match_patch`` (the C++ port of Google's diff-match-patch, wheels for every platform
+clausewatch supports) does the work; this module is the only one that imports it.
 
 Ops are ``(op, text)`` with dmp's codes: ``-1`` delete, ``0`` equal, ``1`` insert; consecutive ops
 differ. Joining the texts of the non-insert ops gives the old text back, of the non-delete ops the
@@ -34,10 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-try:  # pragma: no cover - which branch runs depends on the installation
-    import fast_diff_match_patch as _fast
-except ImportError:  # pragma: no cover
-    _fast = None
+import fast_diff_match_patch
 
 DELETE, EQUAL, INSERT = -1, 0, 1
 
@@ -86,20 +83,13 @@ class _Codec:
         return "".join(out)
 
 
-def _dmp(a: str, b: str, cleanup: str) -> list[tuple[int, int]]:
-    """Diff two code strings exactly; return ``(op, length)`` runs."""
-    if _fast is not None:
-        signs = {"-": DELETE, "=": EQUAL, "+": INSERT}
-        raw = _fast.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
-        return [(signs[sign], length) for sign, length in raw if length]
-    import diff_match_patch  # pragma: no cover
+_SIGNS = {"-": DELETE, "=": EQUAL, "+": INSERT}
 
-    dmp = diff_match_patch.diff_match_patch()  # pragma: no cover
-    dmp.Diff_Timeout = 0  # pragma: no cover
-    diffs = dmp.diff_main(a, b, False)  # pragma: no cover
-    if cleanup == "Semantic":  # pragma: no cover
-        dmp.diff_cleanupSemantic(diffs)
-    return [(op, len(text)) for op, text in diffs if text]  # pragma: no cover
+
+def _dmp(a: str, b: str, cleanup: str) -> list[tuple[int, int]]:
+    """Diff two code strings exactly (no time limit); return ``(op, length)`` runs."""
+    raw = fast_diff_match_patch.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
+    return [(_SIGNS[sign], length) for sign, length in raw if length]
 
 
 def _anchors(a: str, b: str) -> list[tuple[int, int]]:

@@ -33,7 +33,8 @@ class DocumentsSpider(FetchesPages, scrapy.Spider):
             for error in catalog.errors:
                 spider.logger.error(str(error))
             sources = catalog.sources(spider.profile_ids, spider.source_refs)
-            spider.plan = prepare_run(open_database(cw.database), catalog, sources)
+            spider.plan = prepare_run(open_database(cw.database), catalog, sources,
+                                      follow_moves_default=cw.follow_moves)
         return spider
 
     async def start(self):

@@ -8,6 +8,7 @@ response or failure into a `FetchResult` is the same code, here.
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import scrapy
 
@@ -15,6 +16,7 @@ from crawler.fetch_errors import describe_failure, describe_status, redirect_not
 from crawler.runs import Page
 from snapshots.store import FetchResult
 
+MAX_STUB_HOPS = 3  # redirect stubs followed in a row (follow_moves)
 # statuses handed to the callback (instead of being dropped); 3xx stay with RedirectMiddleware
 HANDLED_STATUSES = [304] + list(range(400, 600))
 
@@ -62,9 +64,33 @@ class FetchesPages:
             yield self._result(response.request, failure=f"too large: the rendered page has {len(response.body):,} "
                                f"bytes, over the size limit of {self.settings.getint('DOWNLOAD_MAXSIZE'):,}", **common)
         else:
+            follow = self._follow_stub(response)
+            if follow is not None:
+                yield follow
+                return
             status, to = redirect_fact(response.request.meta, response.url)
-            yield self._result(response.request, body=response.body, redirect=redirect_note(response.request.meta),
+            note = redirect_note(response.request.meta)
+            if response.request.meta.get("stub_from"):
+                note = f"redirect stub {response.request.meta['stub_from']} -> {response.url}"
+            yield self._result(response.request, body=response.body, redirect=note,
                                redirect_status=status, redirect_to=to, **common)
+
+    def _follow_stub(self, response) -> scrapy.Request | None:
+        """With follow_moves: a redirect stub's target, fetched in this run for the same page."""
+        page = response.request.meta["page"]
+        hops = response.request.meta.get("stub_hops", 0)
+        if not getattr(page, "follow_moves", False) or hops >= MAX_STUB_HOPS or "playwright" in response.flags:
+            return None
+        from snapshots.extract.stub import stub_target
+
+        target = stub_target(response.body, response.url, response.headers.get("Content-Type", b"").decode("latin-1"))
+        if not target or urlsplit(target).scheme not in ("http", "https"):
+            return None
+        headers = {k: v for k, v in response.request.headers.items()
+                   if k.lower() not in (b"if-none-match", b"if-modified-since")}
+        return response.request.replace(url=target, headers=headers, dont_filter=True,
+                                        meta={**response.request.meta, "stub_hops": hops + 1,
+                                              "stub_from": response.url})
 
     def failed(self, failure):
         request = failure.request

@@ -50,7 +50,8 @@ def run_check(args, ctx) -> int:
                          + (" (see the errors above)" if invalid else ""))
     if args.distributed:  # `clausewatch worker`s fetch the pages; refuses a setup they cannot share
         fetch = distributed_fetch(args, ctx)
-    plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id)
+    plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id,
+                       follow_moves_default=ctx.settings.follow_moves)
     if not args.json:
         profiles = len({s.profile for s in selected})
         print(f"Checking {plural(len(plan.documents), 'document')} ({plural(len(plan.pages), 'page')}) for "

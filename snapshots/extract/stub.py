@@ -19,7 +19,7 @@ from urllib.parse import urldefrag, urljoin
 
 from .tree import text_of
 
-__all__ = ["redirect_target", "STUB_MAX_WORDS"]
+__all__ = ["redirect_target", "stub_target", "STUB_MAX_WORDS"]
 
 STUB_MAX_WORDS = 60
 _WORDS = re.compile(r"\w+")
@@ -73,3 +73,16 @@ def _visible_words(el) -> int:
     """Words of ``el`` outside its scripts and styles (the tree is not stripped yet)."""
     hidden = sum(len(_WORDS.findall(text_of(node))) for node in el.iter("script", "style", "noscript", "template"))
     return len(_WORDS.findall(text_of(el))) - hidden
+
+
+def stub_target(body: bytes, url: str, content_type: str | None = None) -> str | None:
+    """The target of a redirect stub served as `body`, or None (the fetch stage follows it with follow_moves)."""
+    from .tree import parse
+
+    if len(body) > 64 * 1024 or b"<" not in body[:4096]:
+        return None  # a stub is a short HTML page
+    try:
+        root = parse(body, content_type)
+    except Exception:  # noqa: BLE001 - a page that does not parse is not a stub; extraction reports it
+        return None
+    return None if root is None else redirect_target(root, url)
