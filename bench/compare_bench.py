@@ -256,19 +256,19 @@ class Changedetection(Tool):
     def api(self, method: str, path: str, body: bytes | None = None):
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method=method,
                                          headers={"x-api-key": self.key, "Content-Type": "text/plain"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read() or b"null")
-
-    def watches(self) -> dict:
-        for attempt in range(10):
-            try:  # the list races with the import, which adds watches in the background (HTTP 500)
-                listed = self.api("GET", "/api/v1/watch")
-                break
-            except urllib.error.HTTPError:
-                if attempt == 9:
+        for attempt in range(20):
+            try:
+                with urllib.request.urlopen(request, timeout=120) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as e:
+                # listing races with the import, which adds watches in a background thread:
+                # "dictionary changed size during iteration" (HTTP 500); ask again
+                if e.code != 500 or method != "GET" or attempt == 19:
                     raise
                 time.sleep(0.5)
-        return {k: v for k, v in listed.items() if not v["url"].endswith("/dummy")}
+
+    def watches(self) -> dict:
+        return {k: v for k, v in self.api("GET", "/api/v1/watch").items() if not v["url"].endswith("/dummy")}
 
     def history_lines(self) -> int:
         return sum(sum(1 for line in p.read_text().splitlines() if line.strip())
