@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import zstandard
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from snapshots.db import Database
 from snapshots.models import Blob, Fetch, Snapshot, utcnow
@@ -100,8 +99,11 @@ def put_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None 
         rows.append({"sha256": key, "size": len(data), "data": stored, "codec": codec, "base_sha256": base_key,
                      "created_at": utcnow()})
     dialect = session.bind.dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
-    if insert is None:  # other databases: check first, then insert what is missing
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":  # imported here: the PostgreSQL dialect costs ~0.1 s to import
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # other databases: check first, then insert what is missing
         have = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(list(items)))))
         session.add_all(Blob(**r) for r in rows if r["sha256"] not in have)
         return
