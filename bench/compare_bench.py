@@ -164,6 +164,10 @@ class Clausewatch(Tool):
                     "CLAUSEWATCH_ALLOW_PRIVATE_NETWORKS": "1", "CLAUSEWATCH_AUTOTHROTTLE": "0",
                     "CLAUSEWATCH_CONCURRENCY": str(CONCURRENCY), "CLAUSEWATCH_PER_HOST_CONCURRENCY": str(PER_HOST),
                     "CLAUSEWATCH_OBEY_ROBOTS": "0",
+                    # no lease renewal during a run: on SQLite a renewal committed between a process-stage
+                    # session's first read and its first write fails that write with "database is locked"
+                    # (SQLITE_BUSY_SNAPSHOT: transactions begin deferred, busy_timeout does not apply)
+                    "CLAUSEWATCH_LEASE_TTL": "7200",
                     "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
         return env
 
