@@ -84,30 +84,41 @@ def _delta_base(session, key: str | None) -> tuple[str | None, bytes | None]:
     return row.sha256, _decode_full(row)
 
 
-def put_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None = None) -> None:
-    """Insert {sha256: raw bytes}; existing hashes are left alone (idempotent, race-safe).
+def encode_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None = None) -> list[dict]:
+    """The `blobs` rows for {sha256: raw bytes}, reading the delta bases they need.
 
     `previous` maps a new key to the key of the bytes it replaces (the last snapshot of the same
     URL, already committed): the new bytes are then stored as a delta when that is smaller."""
-    if not items:
-        return
     previous = previous or {}
     rows = []
     for key, data in items.items():
-        base_key, base = _delta_base(session, previous.get(key)) if previous.get(key) not in (None, key) else (None, None)
+        base_key, base = _delta_base(session, previous[key]) if previous.get(key) not in (None, key) else (None, None)
         codec, base_key, stored = _encode(data, base_key, base)
         rows.append({"sha256": key, "size": len(data), "data": stored, "codec": codec, "base_sha256": base_key,
                      "created_at": utcnow()})
+    return rows
+
+
+def insert_blobs(session, rows: list[dict]) -> None:
+    """Insert encoded rows; existing hashes are left alone (idempotent, race-safe)."""
+    if not rows:
+        return
     dialect = session.bind.dialect.name
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     elif dialect == "postgresql":  # imported here: the PostgreSQL dialect costs ~0.1 s to import
         from sqlalchemy.dialects.postgresql import insert
     else:  # other databases: check first, then insert what is missing
-        have = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(list(items)))))
+        have = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_([r["sha256"] for r in rows]))))
         session.add_all(Blob(**r) for r in rows if r["sha256"] not in have)
         return
     session.execute(insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
+
+
+def put_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None = None) -> None:
+    """Insert {sha256: raw bytes} (see `encode_blobs` for `previous`); idempotent, race-safe."""
+    if items:
+        insert_blobs(session, encode_blobs(session, items, previous))
 
 
 def get_blob(session, key: str) -> bytes:
@@ -221,8 +232,13 @@ class SnapshotWriter:
                     if last.headers_sha256:
                         previous[r.headers_key] = last.headers_sha256
         if blobs:
+            # the delta bases are read in a session of their own, so that the writing one starts
+            # with its INSERT: on SQLite a transaction that read before another connection
+            # committed cannot write any more ("database is locked", busy_timeout or not)
             with self.db.session() as s:
-                put_blobs(s, blobs, previous)
+                rows = encode_blobs(s, blobs, previous)
+            with self.db.session() as s:
+                insert_blobs(s, rows)
         with self.db.session() as s:
             for r, digest, outcome in batch:
                 fetch = Fetch(run_id=r.run_id, url=r.url, at=r.at, status=r.status, final_url=r.final_url,
