@@ -21,8 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from snapshots.extract import extract  # noqa: E402
+from snapshots.extract.rules import Rules  # noqa: E402
 
 CORPUS = Path(os.environ.get("CLAUSEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
 SECTION = (
@@ -72,19 +74,27 @@ def dpa_pdf() -> bytes | None:
     return buffer.getvalue()
 
 
-def measure(label: str, bodies: list[bytes], content_type: str) -> None:
-    extract(bodies[0], url="bench", content_type=content_type)  # warm-up (imports, caches)
-    start = time.perf_counter()
+def legal_site_pages(limit: int) -> list[bytes]:
+    """The pages of bench/check_bench.py and compare_bench.py (~100 KB each)."""
+    from legal_site import make_documents, render_document
+
+    return [render_document(d, 100_000, 1).encode() for d in make_documents(min(limit, 50), 10)] * max(1, limit // 50)
+
+
+def measure(label: str, bodies: list[bytes], content_type: str, rules: Rules = Rules()) -> None:
+    extract(bodies[0], url="bench", content_type=content_type, rules=rules)  # warm-up (imports, caches)
+    start, cpu = time.perf_counter(), time.process_time()
     for body in bodies:
-        extract(body, url="bench", content_type=content_type)
-    elapsed = time.perf_counter() - start
+        extract(body, url="bench", content_type=content_type, rules=rules)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     tracemalloc.start()
-    extract(max(bodies, key=len), url="bench", content_type=content_type)
+    extract(max(bodies, key=len), url="bench", content_type=content_type, rules=rules)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    size = sum(map(len, bodies)) / len(bodies) / 1000
-    print(f"{label}: {len(bodies)} docs, mean {size:.0f} KB: {len(bodies) / elapsed:.1f} docs/s "
-          f"({elapsed / len(bodies) * 1000:.1f} ms each); tracemalloc peak {peak / 1e6:.1f} MB (Python objects only, not lxml's C memory)")
+    total = sum(map(len, bodies))
+    print(f"{label}: {len(bodies)} docs, mean {total / len(bodies) / 1000:.0f} KB: {len(bodies) / elapsed:.1f} docs/s "
+          f"({elapsed / len(bodies) * 1000:.1f} ms wall each); CPU {cpu / total * 100_000 * 1000:.1f} ms per 100 KB; "
+          f"tracemalloc peak {peak / 1e6:.1f} MB (Python objects only, not lxml's C memory)")
 
 
 def main() -> None:
@@ -94,6 +104,9 @@ def main() -> None:
     args = parser.parse_args()
     bodies, source = html_pages(args.pages)
     measure(f"HTML [{source}]", bodies, "text/html")
+    measure("HTML [legal site of compare_bench, default rules]", legal_site_pages(args.pages), "text/html")
+    measure("HTML [legal site of compare_bench, select main, remove .toc]", legal_site_pages(args.pages), "text/html",
+            Rules.from_declaration(select=["main"], remove=[".toc"]))
     pdf = dpa_pdf()
     if pdf is None:
         print("PDF: skipped (reportlab not installed)")

@@ -1,7 +1,8 @@
 """Tables. Snapshot (raw bytes) -> Version (normalised text) -> Change (diff) -> Assessment/Finding.
 
-Bytes live in `blobs`, addressed by sha256 and zlib-compressed, so identical bodies (and identical
-texts, e.g. a flip-back) are stored once and several crawler machines can share them. A blob is
+Bytes live in `blobs`, addressed by sha256 and compressed (zstd, a zstd delta against an older blob,
+or zlib in older stores; see snapshots.store), so identical bodies (and identical texts, e.g. a
+flip-back) are stored once and several crawler machines can share them. A blob is
 written before any row that names it; rows never point at missing bytes, orphan blobs are pruned.
 Schema changes go through Alembic (`snapshots/migrations`).
 """
@@ -27,8 +28,11 @@ class Blob(Base):
     __tablename__ = "blobs"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(Integer)  # uncompressed
-    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # compressed with `codec`
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    codec: Mapped[str] = mapped_column(String(16), default="zlib", server_default="zlib")  # zlib | zstd | zstd-delta
+    # zstd-delta: the full blob whose bytes are the dictionary; kept while a delta names it
+    base_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class Document(Base):

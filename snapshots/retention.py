@@ -5,7 +5,8 @@ Policy for `clausewatch prune --keep 90d`:
 - fetch records older than the window go, except the newest one of each URL;
 - snapshots older than the window go when no version cites them, no remaining fetch record names
   them, they are processed, and they are not the newest snapshot of their URL;
-- blobs go when no snapshot (body or headers) and no version (text) refers to them.
+- blobs go when no snapshot (body or headers) and no version (text) refers to them, and no
+  remaining delta uses them as its base.
 
 Versions, changes, assessments, findings and anomalies are never deleted: they are the history.
 A dry run does the same work inside a transaction and rolls it back.
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
-from snapshots.models import Blob, Fetch, Snapshot, Version, utcnow
+from snapshots.models import Fetch, Snapshot, Version, utcnow
+from snapshots.store import delete_unreferenced
 
 _CHUNK = 500  # ids per DELETE … IN (…)
 
@@ -59,12 +61,9 @@ def prune(db, keep: dt.timedelta, dry_run: bool = False, now: dt.datetime | None
         _delete_ids(s, Snapshot, snapshot_ids)
         out.snapshots = len(snapshot_ids)
 
-        unreferenced = (Blob.sha256.not_in(select(Snapshot.sha256))
-                        & Blob.sha256.not_in(select(Snapshot.headers_sha256).where(Snapshot.headers_sha256.is_not(None)))
-                        & Blob.sha256.not_in(select(Version.text_sha256)))
-        out.blobs, out.bytes = s.execute(select(func.count(), func.coalesce(func.sum(Blob.size), 0))
-                                         .where(unreferenced)).one()
-        s.execute(delete(Blob).where(unreferenced))
+        out.blobs, out.bytes = delete_unreferenced(  # and not the base of a remaining delta
+            s, select(Snapshot.sha256), select(Snapshot.headers_sha256).where(Snapshot.headers_sha256.is_not(None)),
+            select(Version.text_sha256))
         if dry_run:
             s.rollback()
     return out

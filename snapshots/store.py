@@ -4,6 +4,16 @@ Write order is what keeps the store consistent after a crash at any point: blobs
 first, idempotently, and committed; only then are the snapshot and fetch rows that name them
 written, in batches. A crash between the two leaves orphan blobs (harmless, pruned later), never a
 row pointing at missing bytes.
+
+Blobs are compressed with zstd (older ones with zlib; `codec` says which). A new snapshot of a URL
+is stored as a zstd *delta*: compressed with the previous bytes of the URL as dictionary, so a
+re-fetch whose bytes changed only a little (a session token, a build hash, one edited sentence)
+costs tens of bytes instead of a full copy. Deltas are one level deep: the base is always a full
+blob (the base of the previous snapshot when that one is a delta itself), so reading costs at most
+two decompressions, and a delta is only kept while it is at most half a full copy (a page that
+drifted far from its base gets a new full blob, and becomes the base of the next ones). A base is an older, committed blob, so the write
+order above holds for deltas too; `delete_unreferenced` keeps a base while any delta names it.
+`get_blob` returns the original bytes whatever the codec.
 """
 
 from __future__ import annotations
@@ -13,41 +23,131 @@ import json
 import zlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+import zstandard
+from sqlalchemy import delete, func, select
 
 from crawler import crashpoints
 from snapshots.db import Database
 from snapshots.models import Blob, Fetch, Snapshot, utcnow
+
+ZSTD_LEVEL = 3  # zstd's default: several times faster than zlib level 6 and smaller
+# a delta is checked against a full copy only when it is larger than this share of the raw bytes
+DELTA_CHECK_SHARE = 1 / 16
+_compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+_decompressor = zstandard.ZstdDecompressor()
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def put_blobs(session, items: dict[str, bytes]) -> None:
-    """Insert {sha256: raw bytes}; existing hashes are left alone (idempotent, race-safe)."""
-    if not items:
+def _dictionary(base: bytes) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def _encode(data: bytes, base_key: str | None, base: bytes | None) -> tuple[str, str | None, bytes]:
+    """(codec, base key, stored bytes): a delta against `base` when that is smaller than a full copy."""
+    if base is not None:
+        delta = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=_dictionary(base)).compress(data)
+        if len(delta) <= len(data) * DELTA_CHECK_SHARE:
+            return "zstd-delta", base_key, delta
+        full = _compressor.compress(data)
+        if len(delta) * 2 <= len(full):  # worth tying the base to this blob: at least half saved
+            return "zstd-delta", base_key, delta
+        return "zstd", None, full
+    return "zstd", None, _compressor.compress(data)
+
+
+def _decode_full(row: Blob) -> bytes:
+    if row.codec == "zlib":
+        return zlib.decompress(row.data)
+    if row.codec == "zstd":
+        return _decompressor.decompress(row.data)
+    raise LookupError(f"blob {row.sha256}: codec {row.codec!r} cannot be a delta base")
+
+
+def _decode(session, row: Blob) -> bytes:
+    if row.codec != "zstd-delta":
+        return _decode_full(row)
+    base = session.get(Blob, row.base_sha256)
+    if base is None:
+        raise LookupError(f"blob {row.sha256}: its delta base {row.base_sha256} is missing from the store")
+    return zstandard.ZstdDecompressor(dict_data=_dictionary(_decode_full(base))).decompress(row.data)
+
+
+def _delta_base(session, key: str | None) -> tuple[str | None, bytes | None]:
+    """The full blob a new version of blob `key` should be a delta against: `key` or its own base."""
+    row = session.get(Blob, key) if key else None
+    if row is not None and row.codec == "zstd-delta":
+        row = session.get(Blob, row.base_sha256)
+    if row is None:
+        return None, None
+    return row.sha256, _decode_full(row)
+
+
+def encode_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None = None) -> list[dict]:
+    """The `blobs` rows for {sha256: raw bytes}, reading the delta bases they need.
+
+    `previous` maps a new key to the key of the bytes it replaces (the last snapshot of the same
+    URL, already committed): the new bytes are then stored as a delta when that is smaller."""
+    previous = previous or {}
+    rows = []
+    for key, data in items.items():
+        base_key, base = _delta_base(session, previous[key]) if previous.get(key) not in (None, key) else (None, None)
+        codec, base_key, stored = _encode(data, base_key, base)
+        rows.append({"sha256": key, "size": len(data), "data": stored, "codec": codec, "base_sha256": base_key,
+                     "created_at": utcnow()})
+    return rows
+
+
+def insert_blobs(session, rows: list[dict]) -> None:
+    """Insert encoded rows; existing hashes are left alone (idempotent, race-safe)."""
+    if not rows:
         return
-    rows = [{"sha256": k, "size": len(v), "data": zlib.compress(v, 6), "created_at": utcnow()} for k, v in items.items()]
     dialect = session.bind.dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
-    if insert is None:  # other databases: check first, then insert what is missing
-        have = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(list(items)))))
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":  # imported here: the PostgreSQL dialect costs ~0.1 s to import
+        from sqlalchemy.dialects.postgresql import insert
+    else:  # other databases: check first, then insert what is missing
+        have = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_([r["sha256"] for r in rows]))))
         session.add_all(Blob(**r) for r in rows if r["sha256"] not in have)
         return
     session.execute(insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
 
 
+def put_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None = None) -> None:
+    """Insert {sha256: raw bytes} (see `encode_blobs` for `previous`); idempotent, race-safe."""
+    if items:
+        insert_blobs(session, encode_blobs(session, items, previous))
+
+
 def get_blob(session, key: str) -> bytes:
-    data = session.get(Blob, key)
-    if data is None:
+    row = session.get(Blob, key)
+    if row is None:
         raise LookupError(f"blob {key} is missing from the store")
-    return zlib.decompress(data.data)
+    return _decode(session, row)
 
 
 def get_text(session, key: str) -> str:
     return get_blob(session, key).decode("utf-8")
+
+
+def delete_unreferenced(session, *referenced) -> tuple[int, int]:
+    """Delete the blobs that none of the `referenced` selects (of sha256 keys) names and that no
+    remaining delta uses as its base; returns (blobs, their uncompressed bytes).
+
+    Runs twice at most: a base only its now-deleted deltas used goes in the second pass."""
+    count = size = 0
+    while True:
+        condition = Blob.sha256.not_in(select(Blob.base_sha256).where(Blob.base_sha256.is_not(None)))
+        for keys in referenced:
+            condition &= Blob.sha256.not_in(keys)
+        n, b = session.execute(select(func.count(), func.coalesce(func.sum(Blob.size), 0)).where(condition)).one()
+        if not n:
+            return count, size
+        session.execute(delete(Blob).where(condition))
+        count, size = count + n, size + b
 
 
 @dataclass
@@ -58,6 +158,7 @@ class LastFetch:
     etag: str | None
     last_modified: str | None
     snapshot_id: int
+    headers_sha256: str | None = None
 
 
 def last_snapshots(session, urls=None) -> dict[str, LastFetch]:
@@ -66,7 +167,7 @@ def last_snapshots(session, urls=None) -> dict[str, LastFetch]:
         newest = newest.where(Snapshot.url.in_(list(urls)))
     newest = newest.subquery()
     rows = session.execute(select(Snapshot).join(newest, Snapshot.id == newest.c.id)).scalars()
-    return {s.url: LastFetch(s.sha256, s.etag, s.last_modified, s.id) for s in rows}
+    return {s.url: LastFetch(s.sha256, s.etag, s.last_modified, s.id, s.headers_sha256) for s in rows}
 
 
 @dataclass
@@ -121,15 +222,26 @@ class SnapshotWriter:
         if not batch:
             return
         blobs: dict[str, bytes] = {}
+        previous: dict[str, str] = {}  # new key -> the key of the same URL's last bytes (delta base)
         for r, digest, outcome in batch:
             if outcome == "pending":
                 headers_raw = json.dumps(r.headers, sort_keys=True).encode()
                 r.headers_key = sha256(headers_raw)
                 blobs[digest] = r.body
                 blobs[r.headers_key] = headers_raw
+                last = self.known.get(r.url)
+                if last is not None:
+                    previous[digest] = last.sha256
+                    if last.headers_sha256:
+                        previous[r.headers_key] = last.headers_sha256
         if blobs:
+            # the delta bases are read in a session of their own, so that the writing one starts
+            # with its INSERT: on SQLite a transaction that read before another connection
+            # committed cannot write any more ("database is locked", busy_timeout or not)
             with self.db.session() as s:
-                put_blobs(s, blobs)
+                rows = encode_blobs(s, blobs, previous)
+            with self.db.session() as s:
+                insert_blobs(s, rows)
         with self.db.session() as s:
             for r, digest, outcome in batch:
                 fetch = Fetch(run_id=r.run_id, url=r.url, at=r.at, status=r.status, final_url=r.final_url,
@@ -149,7 +261,7 @@ class SnapshotWriter:
                     s.add(snap)
                     s.flush()
                     fetch.snapshot_id = snap.id
-                    self.known[r.url] = LastFetch(digest, snap.etag, snap.last_modified, snap.id)
+                    self.known[r.url] = LastFetch(digest, snap.etag, snap.last_modified, snap.id, r.headers_key)
                 s.add(fetch)
         crashpoints.reached("fetch.flushed")
 

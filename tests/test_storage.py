@@ -68,3 +68,13 @@ def test_the_migrations_build_exactly_the_models_schema(database_url):
     db = open_database(database_url)
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_opening_a_database_at_the_head_revision_does_not_import_alembic(database_url):
+    open_database(database_url)  # creates and migrates
+    code = (f"import sys; from snapshots.db import HEAD, open_database; open_database({database_url!r}); "
+            "print(HEAD, 'alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    head, imported = done.stdout.split()
+    assert head != "None" and imported == "False"

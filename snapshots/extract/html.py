@@ -38,8 +38,20 @@ class HtmlResult:
 
 
 def _script_shell(root, scripts: int) -> str | None:
+    if not scripts:  # no script, no shell: nothing to count
+        return None
     body = root.find("body")
-    words = len(_WORDS.findall(text_of(body))) if body is not None else 0
+    # Count words in growing prefixes of the body's text and stop once there are enough: a
+    # prefix never has more words than the whole text (cutting can only shorten the last word).
+    parts, size, check = [], 0, 2048
+    for chunk in body.itertext() if body is not None else ():
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= check:
+            if len(_WORDS.findall("".join(parts))) >= SHELL_MAX_WORDS:
+                return None
+            check *= 2
+    words = len(_WORDS.findall("".join(parts)))
     if words >= SHELL_MAX_WORDS:
         return None
     app_root = any(_APP_ROOT.match(el.get("id", "")) for el in root.iter("div"))
