@@ -61,6 +61,7 @@ def scrapy_settings(cw: Settings) -> dict:
         "RETRY_TIMES": cw.retries,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
         "COOKIES_ENABLED": False,  # consent cookies go in a source's `headers`
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,  # it re-parses the callback's source on every response
         "TELNETCONSOLE_ENABLED": False,  # no remote-control endpoints:
         "REMOTE_CONTROL_ENABLED": False,  # Scrapy's code-execution endpoint on localhost
         "LOG_LEVEL": "WARNING",
