@@ -37,3 +37,21 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_command():
     first_block = README.split("```", 2)[1]
     assert "make check" in first_block and "make test" in first_block
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    found = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _options(sub)
+        found |= {o for o in action.option_strings if o.startswith("--") and o != "--help"}
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(subcommands()))
+def test_readme_names_every_option_of_every_command(name):
+    """The command reference cannot drift from --help: each option is on a line naming its command."""
+    lines = [line for line in README.splitlines() if f"clausewatch {name}" in line]
+    missing = sorted(o for o in _options(subcommands()[name]) if not any(o in line for line in lines))
+    assert not missing, f"README lines for `clausewatch {name}` do not mention {missing}"
