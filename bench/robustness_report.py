@@ -12,7 +12,10 @@
    host names of this machine that resolve to a loopback address, checked after resolution.
 3. Fuzz cases: the property-based tests of tests/test_fuzz.py run with `--fuzz-examples` each;
    every generated case is counted and any failure is reported.
-4. Kill points: measured by the lead's kill harness (left blank here).
+4. Kill points: tests/crash_harness.py kills `check` with SIGKILL at every named point
+   (crawler/crashpoints.py) of every epoch of its scenario, re-runs it normally, checks the
+   archive's integrity after each step and compares the final history with an uninterrupted run's
+   (`--kill-points N` runs the first N; 0 skips them).
 
 Exit status 1 when anything is lost: a behaviour not handled, a spelling allowed, a fuzz failure,
 or peak memory over 400 MB.
@@ -173,10 +176,38 @@ def _wants_tmp(function) -> bool:
     return "tmp_path" in inspect.signature(function).parameters
 
 
+def kill_points(limit: int | None) -> dict:
+    import crash_harness as harness
+    from conftest import Home, Site
+
+    points = harness.kill_points()[:limit] if limit is not None else harness.kill_points()
+    out = {"total": len(points), "survived": 0, "reached": 0, "lost": [], "points": len(harness.POINTS),
+           "epochs": len(harness.EPOCHS)}
+    if not points:
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Site()
+        try:
+            reference = harness.reference(Home(Path(tmp) / "reference"), site)
+            for i, (point, epoch) in enumerate(points):
+                killed, problems, final = harness.crash_run(Home(Path(tmp) / f"kill{i}"), site, point, epoch)
+                out["reached"] += killed
+                if not problems and final == reference:
+                    out["survived"] += 1
+                else:
+                    out["lost"].append(f"{point}@{epoch}: {problems[:2] or 'history differs'}")
+                print(f"  kill at {point} in epoch {epoch}: {'killed' if killed else 'not reached'}, "
+                      f"{'ok' if not problems and final == reference else 'LOST'}", flush=True)
+        finally:
+            site.close()
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fuzz-examples", type=int, default=300)
     parser.add_argument("--timeout", type=float, default=2.0, help="CLAUSEWATCH_TIMEOUT for the hostile run")
+    parser.add_argument("--kill-points", type=int, default=None, help="run only the first N kill points (0: none)")
     args = parser.parse_args()
 
     hostile = hostile_run(args.timeout)
@@ -187,8 +218,11 @@ def main() -> int:
     refused, spellings, allowed = unsafe_spellings()
     cases, failures = fuzz(args.fuzz_examples)
     peak_ok = hostile["peak_mb"] <= MEMORY_LIMIT_MB
+    kills = kill_points(args.kill_points)
     rows = [
-        ("kill points survived", "(filled by the lead's kill harness)", ""),
+        ("kill points survived", f"{kills['survived']}/{kills['total']} ({kills['reached']} reached, "
+                                 f"{kills['points']} points x {kills['epochs']} epochs)",
+         "ok" if kills["survived"] == kills["total"] else "LOST: " + "; ".join(kills["lost"])[:300]),
         ("hostile behaviours handled", f"{hostile['handled']}/{hostile['total']}",
          "ok" if hostile["handled"] == hostile["total"] and hostile["good"] else "LOST"),
         ("other documents of the run", "completed" if hostile["good"] else "NOT completed", "ok" if hostile["good"] else "LOST"),
@@ -206,7 +240,8 @@ def main() -> int:
         print(f"{name:<{width}}  {value:<{value_width}}  {verdict}")
     for failure in failures:
         print("fuzz failure:", failure)
-    lost = hostile["handled"] != hostile["total"] or not hostile["good"] or allowed or failures or not peak_ok
+    lost = (hostile["handled"] != hostile["total"] or not hostile["good"] or allowed or failures or not peak_ok
+            or kills["survived"] != kills["total"])
     return 1 if lost else 0
 
 
