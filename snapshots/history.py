@@ -384,12 +384,13 @@ class Review:
 
 
 def record_review(tx, change_id: int, profile: str, status: ReviewStatus, note: str | None, by: str) -> Review:
-    """Set the editor's verdict on a change for one citing profile (LookupError when it has no reading)."""
-    a = tx.session.scalar(select(Assessment).where(Assessment.change_id == change_id, Assessment.profile == profile))
-    if a is None:
-        raise LookupError(f"change {change_id} has no reading for profile {profile!r}")
-    a.status, a.note, a.reviewer, a.reviewed_at = ReviewStatus(status), note, by, utcnow()
-    return Review(change_id, profile, ReviewStatus(a.status), a.note, a.reviewer, a.reviewed_at)
+    """Set the editor's verdict on a change for one citing profile (LookupError when it has no reading).
+
+    The one write of a verdict is `snapshots.reviews.record_review`, which the review page uses too."""
+    from snapshots.reviews import record_review as write
+
+    a = write(tx, change_id, profile, status, note, by)
+    return Review(change_id, a.profile, ReviewStatus(a.status), a.note, a.reviewer, a.reviewed_at)
 
 
 def accept_next(tx, doc: DocumentRef) -> None:

@@ -6,21 +6,16 @@ import sqlite3
 
 import pytest
 
-from crawler.cli import main
 
 
 @pytest.fixture
-def cli(home, monkeypatch, capsys):
-    """Run `clausewatch ARGS` in-process with the home's environment; (exit code, stdout, stderr)."""
-    for key, value in home.env.items():
-        if key.startswith("CLAUSEWATCH_"):
-            monkeypatch.setenv(key, value)
+def cli(home):
+    """`clausewatch ARGS` in-process with the home's environment; (exit code, stdout, stderr)."""
     home.simple_profile("acme", {"policy": "http://127.0.0.1:9/policy"})
 
     def run(*args):
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        proc = home.cli(*args)
+        return proc.returncode, proc.stdout, proc.stderr
 
     return run
 
@@ -42,10 +37,10 @@ def test_a_file_that_is_not_a_database_is_named_and_left_untouched(cli, home):
     assert path.read_bytes() == before
 
 
-def test_a_home_that_is_a_file_is_a_settings_error(cli, home, monkeypatch, tmp_path):
+def test_a_home_that_is_a_file_is_a_settings_error(cli, home, tmp_path):
     not_a_folder = tmp_path / "home-file"
     not_a_folder.write_text("oops")
-    monkeypatch.setenv("CLAUSEWATCH_HOME", str(not_a_folder))
+    home.env["CLAUSEWATCH_HOME"] = str(not_a_folder)
     code, _, err = cli("sources")
     assert code == 2 and str(not_a_folder) in one_line(err)
 

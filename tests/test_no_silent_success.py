@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from crawler.cli import main
+
+def run(home, *args):
+    proc = home.cli(*args)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
-def run(home, monkeypatch, capsys, *args):
-    for key, value in home.env.items():
-        if key.startswith("CLAUSEWATCH_"):
-            monkeypatch.setenv(key, value)
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_empty_profiles_folder_fails_validate_naming_the_folder(home, monkeypatch, capsys):
-    code, out, _ = run(home, monkeypatch, capsys, "validate")
+def test_empty_profiles_folder_fails_validate_naming_the_folder(home):
+    code, out, _ = run(home, "validate")
     assert code == 2
     assert str(home.profiles) in out and "no profiles here" in out
 
 
-def test_check_with_no_profiles_records_no_run_and_exits_2(home, monkeypatch, capsys):
-    code, _, err = run(home, monkeypatch, capsys, "check")
+def test_check_with_no_profiles_records_no_run_and_exits_2(home):
+    code, _, err = run(home, "check")
     assert code == 2 and "nothing to check" in err
     from sqlalchemy import select
 

@@ -6,7 +6,6 @@ from html.parser import HTMLParser
 
 from test_archive import LONG, Checker
 
-from crawler.cli import main
 
 PLANTED = ("&lt;script&gt;window.pwned=1&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; "
            "data may be stored in the United States \x1b]0;owned\x07\x1b[2J\x9b31m")
@@ -21,12 +20,8 @@ class Elements(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
 
-def show(home, monkeypatch, capsys, *args):
-    for key, value in home.env.items():
-        if key.startswith("CLAUSEWATCH_"):
-            monkeypatch.setenv(key, value)
-    assert main(["show", *args]) == 0
-    return capsys.readouterr().out
+def show(home, *args):
+    return home.cli("show", *args, check_code=0).stdout
 
 
 def planted_change(home) -> int:
@@ -37,9 +32,9 @@ def planted_change(home) -> int:
     return summary.changes[0]
 
 
-def test_show_html_escapes_summary_findings_and_diff(home, monkeypatch, capsys):
+def test_show_html_escapes_summary_findings_and_diff(home):
     change = planted_change(home)
-    out = show(home, monkeypatch, capsys, str(change), "--html")
+    out = show(home, str(change), "--html")
     parser = Elements()
     parser.feed(out)
     assert "pwned" in out and "onerror" in out  # the text is there, as text
@@ -47,7 +42,7 @@ def test_show_html_escapes_summary_findings_and_diff(home, monkeypatch, capsys):
     assert not [a for _, a in parser.tags if any(k.startswith("on") for k in a)]
 
 
-def test_show_in_a_terminal_makes_control_characters_visible(home, monkeypatch, capsys):
+def test_show_in_a_terminal_makes_control_characters_visible(home):
     change = planted_change(home)
-    out = show(home, monkeypatch, capsys, str(change), "--no-color")
+    out = show(home, str(change), "--no-color")
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from test_archive import LONG, SHORT, Checker
 
-from crawler.cli import main
 
-
-def cli(home, monkeypatch, capsys, *args):
-    for key, value in home.env.items():
-        if key.startswith("CLAUSEWATCH_"):
-            monkeypatch.setenv(key, value)
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out + out.err
+def cli(home, *args):
+    proc = home.cli(*args)
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_status_is_unhealthy_when_every_document_of_a_profile_failed(home, monkeypatch, capsys):
     c = Checker(home)
     c.check(LONG)
-    assert cli(home, monkeypatch, capsys, "status")[0] == 0
+    assert cli(home, "status")[0] == 0
     c.check(status=503)
-    code, out = cli(home, monkeypatch, capsys, "status")
+    code, out = cli(home, "status")
     assert code == 1 and "Every document of profile acme failed its last check" in out and "UNHEALTHY" in out
 
 
@@ -32,7 +26,7 @@ def test_status_is_unhealthy_when_a_document_failed_for_longer_than_max_age(home
     c.check(LONG)
     c.check(status=503)
     time.sleep(1.2)
-    code, out = cli(home, monkeypatch, capsys, "status", "--max-age", "1s", "--json")
+    code, out = cli(home, "status", "--max-age", "1s", "--json")
     out = out[out.index("{"):]
     import json
 
@@ -44,10 +38,10 @@ def test_status_is_unhealthy_when_a_document_failed_for_longer_than_max_age(home
 def test_accept_without_a_held_text_says_there_is_nothing_to_accept(home, monkeypatch, capsys):
     c = Checker(home)
     c.check(LONG)
-    code, out = cli(home, monkeypatch, capsys, "accept", "acme/policy")
+    code, out = cli(home, "accept", "acme/policy")
     assert code == 0 and "nothing to accept" in out
     c.check(SHORT)  # held back as a suspicious shrink
-    code, out = cli(home, monkeypatch, capsys, "accept", "acme/policy")
+    code, out = cli(home, "accept", "acme/policy")
     assert code == 0 and "the next check records" in out
 
 
@@ -68,7 +62,7 @@ def test_check_lists_the_same_changes_as_changes_and_counts_the_others(home, mon
     out = capsys.readouterr().out
     assert len(summary.changes) == 1  # punctuation only: recorded, cosmetic
     assert "SIGNIFICANCE" not in out and "1 change recorded but not alertable" in out
-    code, listed = cli(home, monkeypatch, capsys, "changes")
+    code, listed = cli(home, "changes")
     assert "no changes" in listed
 
 
@@ -98,10 +92,10 @@ def test_listings_follow_the_profiles_as_they_are_now_and_name_an_invalid_profil
     c = Checker(home)
     c.check(LONG)
     home.profile("acme", 'name = "Acme"\nprovider = "Example"\n')  # now invalid: no sources, no criteria
-    code, out = cli(home, monkeypatch, capsys, "sources", "--json")
+    code, out = cli(home, "sources", "--json")
     assert code == 0
-    code, err = cli(home, monkeypatch, capsys, "changes", "--profile", "acme")
+    code, err = cli(home, "changes", "--profile", "acme")
     assert code == 2 and "profile 'acme' is invalid" in err
     home.simple_profile("acme", {"renamed": "http://127.0.0.1:9/policy"})
-    code, out = cli(home, monkeypatch, capsys, "sources", "--json")
+    code, out = cli(home, "sources", "--json")
     assert json.loads(out)[0]["cited_by"] == ["acme/renamed"]
