@@ -14,12 +14,19 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from crawler.errors import ClausewatchError
 from crawler.runs import Page, Plan
 from snapshots.db import Database
 from snapshots.runs import fetched_urls
 from snapshots.store import FetchResult, SnapshotWriter
 
 DEFAULT_QUEUE = "clausewatch"
+
+
+class RedisUnavailable(ClausewatchError):
+    """The Redis of several crawler machines does not answer (before anything is planned or queued)."""
+
+    exit_code = 7
 POLL_SECONDS = 1.0
 
 
@@ -74,9 +81,16 @@ class Coordinator:
 
     @classmethod
     def from_url(cls, redis_url: str, db: Database, queue: str = DEFAULT_QUEUE) -> "Coordinator":
+        """A coordinator on a Redis that answers; RedisUnavailable (one line, exit 7) when it does not."""
         import redis
 
-        return cls(redis.Redis.from_url(redis_url), db, queue)
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+        try:
+            client.ping()
+        except redis.exceptions.RedisError as exc:
+            where = redis_url.split("@")[-1].split("://")[-1]
+            raise RedisUnavailable(f"redis {where}: {str(exc).rstrip('.')}; start it or fix redis_url (nothing was queued)") from None
+        return cls(client, db, queue)
 
     def push(self, plan: Plan) -> list[str]:
         messages = [page_message(page, plan.run_id) for page in plan.pages]

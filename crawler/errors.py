@@ -12,6 +12,8 @@
      │         └── NotADocument      binary, image, archive …
      ├── LeaseHeld                   exit 4: another run holds the lease
      ├── LeaseLost                   exit 5: our lease was taken over mid-run; we stopped writing
+     ├── RedisUnavailable            exit 7: the Redis of several crawler machines does not answer
+     │                               (crawler.distributed; checked before anything is queued)
      └── StorageError                exit 6: the database failed (down, locked, full, read-only, not a
                                      database): one line naming it; the transaction rolled back
 

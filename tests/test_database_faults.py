@@ -83,3 +83,18 @@ def test_a_locked_database_fails_the_run_in_one_line_and_the_next_run_completes(
     assert code == 6 and "database is locked" in one_line(err)
     code, out, _ = cli("prune", "--keep", "1d")
     assert code == 0 and "deleted 0 fetch records" in out
+
+
+def test_redis_that_does_not_answer_is_one_line_and_nothing_is_recorded(cli, home):
+    code, _, err = cli("check", "--distributed", "--same-machine")
+    assert code == 2  # no redis_url at all: a settings error
+    home.env["CLAUSEWATCH_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    code, _, err = cli("check", "--distributed", "--same-machine")
+    line = one_line(err)
+    assert code == 7 and "redis 127.0.0.1:1/0" in line and "nothing was queued" in line
+    from sqlalchemy import select
+
+    from snapshots.models import Run
+
+    with home.database().session() as s:
+        assert s.scalars(select(Run)).all() == []

@@ -3,7 +3,8 @@
 Each module of this package adds its subcommands with `register(subparsers)`; a subcommand is a
 function `(args, ctx) -> exit code`. Exit codes: 0 done; 1 status check failed; 2 usage or
 configuration error; 3 the run completed but some documents failed; 4 another run holds the lease;
-5 the lease was taken over mid-run (this run stopped writing); 6 the database failed. Errors follow crawler/errors.py.
+5 the lease was taken over mid-run (this run stopped writing); 6 the database failed; 7 Redis
+does not answer (check --distributed). Errors follow crawler/errors.py.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def run_reextract(args, ctx) -> int:
     for pid in args.profile:
         if pid not in ctx.catalog.profiles:
             raise UsageError(f"no valid profile {pid!r}")
-    summary = reextract(ctx.settings, ctx.db, ctx.catalog, args.profile, run_id=ctx.run_id)
+    summary = reextract(ctx.settings, ctx.archive, ctx.catalog, args.profile, run_id=ctx.run_id)
     if args.json:
         emit_json(summary)
     else:
@@ -157,5 +157,5 @@ def run_reextract(args, ctx) -> int:
               f"{summary['unchanged']} unchanged, {summary['failed']} failed")
         for e in summary["errors"]:
             print(f"  {e['url']}: {e['reason']}")
-    return 0
+    return 3 if summary["failed"] else 0  # like check: a document that could not be read is a failure
 
