@@ -161,12 +161,45 @@ def analyse(job: Job) -> Analysis:
     out.added_words, out.removed_words = diff_stats(ops)
     if job.rebaseline:
         return out
+    if (not out.guard and not job.accept_shrink and cut_at_the_end(ops, out.removed_words)
+            and body_looks_cut(job.pages[-1].body)):
+        # what a download cut short looks like: believe it only when the next fetch ends there too
+        out.guard = "truncated-tail"
+        if accepted:
+            out.problem = None
+        else:
+            out.problem_kind, out.problem_url = "suspicious", job.pages[-1].url
+            out.problem = (f"the text lost its last {out.removed_words:,} words and nothing else changed (a "
+                           f"download cut short?); recorded if the next check ends there too")
+            return out
     vocabulary = _vocabulary(job.vocabulary)
     for citing in job.citing:
         result = assess(job.previous_text, out.text, criteria=citing.criteria, document_label=citing.label,
                         ignore=job.ignore, vocabulary=vocabulary, ops=ops)
         out.assessments.append((citing, result))
     return out
+
+
+TAIL_MIN_WORDS = 20  # a shorter cut at the end is an ordinary edit (a closing sentence removed)
+
+
+def body_looks_cut(body: bytes) -> bool:
+    """An HTML body that stops without its closing tags: the shape of a download cut short."""
+    head = body[:1024].lstrip().lower()
+    if not head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<")) or head.startswith(b"%pdf"):
+        return False
+    tail = body[-2048:].lower()
+    return b"</html" not in tail and b"</body" not in tail
+
+
+def cut_at_the_end(ops, removed_words: int) -> bool:
+    """Only deletions, all of them at the very end of the text."""
+    from diffing.diff import DELETE, EQUAL
+
+    if removed_words < TAIL_MIN_WORDS:
+        return False
+    kinds = [op for op, text in ops if op != EQUAL or text.strip()]
+    return bool(kinds) and kinds[-1] == DELETE and DELETE not in kinds[:-1] and all(k in (EQUAL, DELETE) for k in kinds)
 
 
 def _extract(page: Page, rules: Rules, out: Analysis):

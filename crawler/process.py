@@ -36,7 +36,8 @@ from snapshots.extract import EXTRACTOR_VERSION
 from snapshots.kinds import AnomalyKind, FindingKind, Outcome, Significance, VersionKind
 
 TRIAGE_CHUNK = 200  # documents settled per transaction
-GUARD_NAMES = {"shrink": "a big shrink", "error-page": "an error page", "script-shell": "a script shell"}
+GUARD_NAMES = {"shrink": "a big shrink", "error-page": "an error page", "script-shell": "a script shell",
+               "truncated-tail": "a text cut off at its end"}
 
 
 @dataclass
@@ -399,6 +400,8 @@ def die_with_parent(run_pid: int) -> None:
 def guard_finding(a: Analysis) -> str:
     if a.guard == "shrink":
         return f"the document shrank from {a.previous_words:,} to {a.words:,} words"
+    if a.guard == "truncated-tail":
+        return f"the document now ends {a.removed_words:,} words earlier (seen by two fetches)"
     return f"{GUARD_NAMES.get(a.guard, a.guard)} persisted over two checks and is now the current text ({a.words:,} words)"
 
 

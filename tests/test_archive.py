@@ -155,3 +155,27 @@ def test_fetch_outcomes_use_the_closed_vocabulary(checker):
     summary = checker.check(LONG)
     assert summary.counts() == {"documents": 1, "new": 1, "changed": 0, "unchanged": 0, "failed": 0, "anomalies": 0}
     assert {str(o) for o in Outcome} >= {"new", "changed", "unchanged", "failed"}
+
+
+def test_text_cut_off_at_its_end_is_recorded_only_when_the_next_fetch_ends_there_too(checker):
+    checker.check(LONG)
+    cut = LONG.split("</p>")
+    truncated = "</p>".join(cut[:9]) + "</p>"  # the body stops three paragraphs early, without its closing tags
+    held = checker.check(truncated)
+    assert held.failed == 1 and held.changes == [] and checker.open_anomalies() == ["suspicious"]
+    back = checker.check(LONG)  # the next fetch is whole again: nothing happened
+    assert back.changes == [] and checker.open_anomalies() == []
+    checker.check(truncated)
+    confirmed = checker.check(truncated)
+    assert len(confirmed.changes) == 1
+    with checker.archive.reading() as s:
+        assessment = s.query(Assessment).filter(Assessment.change_id == confirmed.changes[0]).one()
+        assert any("words earlier (seen by two fetches)" in f.detail for f in assessment.findings)
+
+
+def test_a_whole_page_whose_last_section_was_removed_is_a_change_at_once(checker):
+    checker.check(LONG)
+    cut = LONG.split("</p>")
+    shorter = "</p>".join(cut[:9]) + "</p></main></body></html>"  # an edit: the page is complete
+    summary = checker.check(shorter)
+    assert summary.failed == 0 and len(summary.changes) == 1
