@@ -67,8 +67,8 @@ def normalise_text(text: str) -> str:
     blank lines, and ends with one newline unless it is empty.
     """
     text = text.replace("\r\n", "\n")
-    if not text.isascii():  # ASCII is its own NFKC form
-        text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():  # ASCII is its own NFKC form; lone surrogates are not text
+        text = unicodedata.normalize("NFKC", _SURROGATE.sub("\ufffd", text))
     text = _CHARS.sub(lambda m: _CHAR_TABLE[m.group()], text)
     if "](" in text:  # every image and link has one
         for _ in range(8):  # links nested in link text unwrap one level per pass
