@@ -98,3 +98,54 @@ def test_redis_that_does_not_answer_is_one_line_and_nothing_is_recorded(cli, hom
 
     with home.database().session() as s:
         assert s.scalars(select(Run)).all() == []
+
+
+def test_a_read_only_database_is_one_line_and_the_file_is_untouched(cli, home):
+    cli("sources")  # creates the schema
+    path = home.dir / "clausewatch.db"
+    before = path.read_bytes()
+    code, _, err = cli("--database-url", f"sqlite:///file:{path}?mode=ro&uri=true", "prune", "--keep", "1d")
+    line = one_line(err)
+    assert code == 6 and "readonly" in line and "not writable" in line
+    assert path.read_bytes() == before
+
+
+def test_postgresql_gone_mid_run_fails_that_transaction_in_one_line_and_the_next_one_works():
+    import os
+
+    if not os.environ.get("CLAUSEWATCH_TEST_POSTGRES_URL"):
+        pytest.skip("CLAUSEWATCH_TEST_POSTGRES_URL not set")
+    from conftest import _postgres_database
+    from sqlalchemy import create_engine, text
+
+    from crawler.errors import StorageError
+    from snapshots import runs
+    from snapshots.archive import Archive
+    from snapshots.db import Database
+
+    url, drop = _postgres_database()
+    try:
+        archive = Archive(Database(url))
+        killer = create_engine(os.environ["CLAUSEWATCH_TEST_POSTGRES_URL"].replace("postgresql://", "postgresql+psycopg://"),
+                               isolation_level="AUTOCOMMIT")
+        database = url.rsplit("/", 1)[1]
+        with pytest.raises(StorageError) as failed:
+            with archive.transaction() as tx:
+                runs.start(tx, "R1")
+                tx.session.flush()
+                with killer.connect() as c:  # the server drops every connection of the database
+                    c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
+                              {"d": database})
+                runs.start(tx, "R2")
+                tx.session.flush()
+        assert "\n" not in str(failed.value) and database in str(failed.value)
+        with archive.transaction() as tx:  # the next run completes: nothing half-written remains
+            runs.start(tx, "R3")
+        with archive.reading() as s:
+            from snapshots.models import Run
+
+            assert [r.id for r in s.query(Run)] == ["R3"]
+        killer.dispose()
+        archive.dispose()
+    finally:
+        drop()
