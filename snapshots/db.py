@@ -3,8 +3,8 @@
 `open_database(url)` creates or upgrades the schema with Alembic on first use, so a fresh data
 directory and an older one both just work. The check runs once per process and URL, and costs one
 SELECT when the stored revision is the head read from the migration files at import time: Alembic
-(~0.4 s to import) is only imported when there is something to upgrade. Storage errors are not
-caught here: they crash loudly.
+(~0.4 s to import) is only imported when there is something to upgrade. Database errors become
+one-line StorageErrors naming the database (crawler.errors, exit 6); the transaction rolls back.
 """
 
 from __future__ import annotations
