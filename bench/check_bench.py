@@ -40,7 +40,7 @@ from pathlib import Path
 
 from legal_site import Nginx, edit_document, find_nginx, free_port, make_documents, nginx_config, render_document, \
     url_of, write_profiles
-from proctree import Sampler, cpu_times, kill_tree, machine_busy
+from proctree import cpu_times, machine_busy, run_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,23 +77,9 @@ def run_check(label: str, env: dict, workdir: Path, timeout: float, nginx: Nginx
     out, err = workdir / f"{label}.stdout.json", workdir / f"{label}.stderr.txt"
     load_before = os.getloadavg()
     cpu_before, busy_before = cpu_times(), machine_busy()
-    wall_start = time.monotonic()
-    with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "crawler", "check", "--json"], env=env, cwd=workdir,
-                                stdout=stdout, stderr=stderr, start_new_session=True)
-    sampler = Sampler(proc.pid, wall_start + timeout)
-    sampler.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except BaseException:
-        kill_tree(proc.pid)
-        proc.wait()
-        raise
-    finally:
-        sampler.done.set()
-        sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.monotonic() - wall_start
+    wall, status, usage, sampler = run_tree([sys.executable, "-m", "crawler", "check", "--json"], env, workdir,
+                                            out, err, timeout)
+    proc = subprocess.CompletedProcess([], os.waitstatus_to_exitcode(status))
     busy_after, cpu_after = machine_busy(), cpu_times()
     text = out.read_text(errors="replace")
     if sampler.timed_out or proc.returncode not in (0, 3):

@@ -62,7 +62,7 @@ from pathlib import Path
 
 from legal_site import edit_document, find_nginx, free_port, make_documents, render_document, serve_site, set_token, \
     url_of, write_profiles
-from proctree import Sampler, kill_tree, tree_cpu, tree_rss_kb
+from proctree import run_tree, tree_cpu, tree_rss_kb
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ("clausewatch", "urlwatch", "changedetection", "scrapy")
@@ -90,21 +90,7 @@ class Result:
 def run_measured(cmd: list[str], env: dict, cwd: Path, timeout: float, log: Path) -> tuple[float, float, float, int, str]:
     """Run `cmd`; (wall, CPU of the tree, peak RSS MB of the tree, exit code, stdout)."""
     out = log.with_suffix(".stdout")
-    start = time.monotonic()
-    with open(out, "wb") as stdout, open(log, "wb") as stderr:
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=stdout, stderr=stderr, start_new_session=True)
-    sampler = Sampler(proc.pid, start + timeout)
-    sampler.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except BaseException:
-        kill_tree(proc.pid)
-        proc.wait()
-        raise
-    finally:
-        sampler.done.set()
-        sampler.join()
-    wall = time.monotonic() - start
+    wall, status, usage, sampler = run_tree(cmd, env, cwd, out, log, timeout)
     # wait4 counts the root and every descendant that was reaped up the chain; the samples count
     # processes that were not (a forkserver's workers): take the larger
     cpu = max(usage.ru_utime + usage.ru_stime, sum(sampler.cpu.values()))

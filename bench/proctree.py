@@ -126,3 +126,26 @@ def tree_cpu(root: int) -> float:
 
 def tree_rss_kb(root: int) -> int:
     return sum(proc_kb(p, "status", "VmRSS:") for p in tree_pids(root))
+
+
+def run_tree(cmd: list[str], env: dict, cwd, stdout_path, stderr_path, timeout: float):
+    """Run `cmd` in a session of its own, sampling its process tree; (wall s, wait status, rusage, sampler).
+
+    The sampler (peak RSS/PSS, CPU per process, processes seen) stops at `timeout` and kills the tree."""
+    import subprocess
+
+    start = time.monotonic()
+    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=stdout, stderr=stderr, start_new_session=True)
+    sampler = Sampler(proc.pid, start + timeout)
+    sampler.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        kill_tree(proc.pid)
+        proc.wait()
+        raise
+    finally:
+        sampler.done.set()
+        sampler.join()
+    return time.monotonic() - start, status, usage, sampler
