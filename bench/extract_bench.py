@@ -107,6 +107,9 @@ def main() -> None:
     measure("HTML [legal site of compare_bench, default rules]", legal_site_pages(args.pages), "text/html")
     measure("HTML [legal site of compare_bench, select main, remove .toc]", legal_site_pages(args.pages), "text/html",
             Rules.from_declaration(select=["main"], remove=[".toc"]))
+    row = b"<tr><td>Cookie name</td><td>Purpose of the cookie and its lifetime</td></tr>"
+    huge = b"<html><body><main><table>" + row * 40000 + b"</table></main></body></html>"
+    measure(f"HTML [one {len(huge) / 1e6:.1f} MB cookie table, 40,000 rows]", [huge] * 2, "text/html")
     pdf = dpa_pdf()
     if pdf is None:
         print("PDF: skipped (reportlab not installed)")

@@ -14,7 +14,8 @@ Prints:
 3. the diff on 200 KB rewrites (two unrelated corpus documents, and a real large rewrite);
 4. the HTML histories replayed through the real `clausewatch check` from 127.0.0.1, with the
    archive's rules and with generic extraction (as ``tests/test_corpus_replay.py``; ``--no-replay``
-   skips it: it takes a few minutes).
+   skips it: it takes a few minutes). A real change "names a watched theme" when the archive's own
+   edit (its inserted and deleted words, dates aside) holds a term of the built-in vocabulary.
 """
 
 from __future__ import annotations
@@ -176,12 +177,14 @@ def replay(corpus: Path) -> None:
             tallies = run_replay(corpus, Home(Path(tmp)), site)
     finally:
         site.close()
-    print("\n| mode | real changes reported | page churn reported | real changes rated `material` |")
-    print("|---|---|---|---|")
+    print("\n| mode | real changes reported | page churn reported | real changes rated `material` "
+          "| real changes naming a watched theme rated `material` |")
+    print("|---|---|---|---|---|")
     for name, tally in tallies.items():
         print(f"| {name} | {tally.rate('change'):.3f} ({tally.counts['change', 'reported']}/{tally.total('change')}) "
               f"| {tally.rate('churn'):.3f} ({tally.counts['churn', 'reported']}/{tally.total('churn')}) "
-              f"| {tally.material_rate():.3f} ({tally.material['change']}/{tally.total('change')}) |")
+              f"| {tally.material_rate():.3f} ({tally.material['change']}/{tally.total('change')}) "
+              f"| {tally.themed_rate():.3f} ({tally.themed['material']}/{tally.themed['total']}) |")
     print()
     for name, tally in tallies.items():
         print("  " + tally.line(name))

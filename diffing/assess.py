@@ -32,7 +32,7 @@ from diffing.findings import (
     vocabulary_hits,
     watch_findings,
 )
-from diffing.links import NAVIGATION_LIST, LinkChange, link_changes, navigation_reason
+from diffing.links import BLOCK_REASONS, LinkChange, furniture_reason, link_changes, navigation_reason
 from diffing.rows import row_hits
 from diffing.sections import SectionIndex
 from diffing.significance import (
@@ -103,7 +103,8 @@ class _Change:
         classify_edits(edits, self.ignore, titles)
         for edit in edits:
             if not edit.cosmetic:
-                edit.cosmetic = navigation_reason(self.old, self.new, edit)
+                edit.cosmetic = navigation_reason(self.old, self.new, edit) or furniture_reason(
+                    self.old, self.new, edit, titles)
         return edits
 
     @cached_property
@@ -190,9 +191,10 @@ def assess(
             document_label=document_label, significance=COSMETIC, findings=(), criteria=criteria,
             edits=change.edits, added=added, removed=removed, cosmetic_reason=reason, vocabulary=vocabulary,
         )  # fmt: skip
-        why = [Finding("structure", None, f"cosmetic: {NAVIGATION_LIST}", edit.section, change_excerpt(edit))
-               for edit in change.edits if edit.cosmetic == NAVIGATION_LIST]
-        return Assessment(COSMETIC, why[:1], [], summary, added, removed)
+        # a whole block told as the site's, not the document's: say why, once per kind of block
+        why = {edit.cosmetic: Finding("structure", None, f"cosmetic: {edit.cosmetic}", edit.section, change_excerpt(edit))
+               for edit in change.edits if edit.cosmetic in BLOCK_REASONS}
+        return Assessment(COSMETIC, list(why.values()), [], summary, added, removed)
     themes = {criterion.id: _criterion_themes(vocabulary, criterion) for criterion in criteria}
     findings = [
         *evidence_findings(

@@ -9,7 +9,9 @@ link whose text is in both versions but whose target changed is a finding of kin
 
 A list whose items are all short links to pages of one site (a legal hub's list of its documents,
 kept when extraction could not tell it from the text) is navigation: an edit that only changes its
-items is cosmetic, and says so (``navigation_reason``).
+items is cosmetic, and says so (``navigation_reason``). So is a line that is nothing but a link,
+above the document's title: the site's bar ("Introducing our new model →"), not the document
+and so is a footer's: links beside a copyright notice (``furniture_reason``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from diffing.textkey import strip_volatile
+from diffing.textkey import is_copyright_line, strip_volatile
 
-__all__ = ["DEFINITION_RE", "LinkChange", "body_offset", "is_definitions_only", "link_changes", "navigation_reason"]
+__all__ = ["BLOCK_REASONS", "DEFINITION_RE", "LinkChange", "body_offset", "is_definitions_only", "link_changes", "navigation_reason",
+           "furniture_reason"]
 
 DEFINITION_RE = re.compile(r"^\[((?:[^\]\\]|\\.)+)\]: (\S+)$", re.M)
 _UNESCAPE = re.compile(r"\\(.)")
@@ -118,3 +121,30 @@ def navigation_reason(old: str, new: str, edit) -> str | None:
                 return None
             hosts.update(urlsplit(target).hostname or "" for target in definitions[item])
     return NAVIGATION_LIST if len(hosts) == 1 and "" not in hosts else None
+
+
+SITE_BAR = "links above the document's title changed: the site's bar, not the document"
+FOOTER = "a footer's links and copyright notice changed: the site's footer, not the document"
+BLOCK_REASONS = (NAVIGATION_LIST, SITE_BAR, FOOTER)  # cosmetic because of what a whole block is
+
+
+def furniture_reason(old: str, new: str, edit, titles: tuple[int, int, str] | None) -> str | None:
+    """Why an edit is the site's furniture left in the text: every line it touches, before and
+    after, is one link and nothing else, and either it sits above the document's first heading
+    (the site's bar: "Introducing our new model →") or a copyright notice is among those lines
+    (a footer: "Meta © 2026 · Terms · Acceptable use"). ``titles``: offsets of the first heading
+    in the old and new text, when it is the same heading."""
+    copyright = False
+    for lines, text in ((edit.old, old), (edit.new, new)):
+        labels = _definitions(text)
+        for line in lines.split("\n"):
+            line = line.strip().lstrip("-*+ ").strip()
+            if not line or line in labels or DEFINITION_RE.match(line):
+                continue
+            if not is_copyright_line(line):
+                return None
+            copyright = True
+    if copyright:
+        return FOOTER
+    above = titles is not None and edit.old_start + len(edit.old) <= titles[0] and edit.new_start + len(edit.new) <= titles[1]
+    return SITE_BAR if above else None

@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from diffing.edits import Edit
 from diffing.links import is_definitions_only
-from diffing.textkey import match_key, strip_dates, strip_timestamps, strip_volatile
+from diffing.textkey import is_copyright_line, match_key, strip_dates, strip_timestamps, strip_volatile
 
 
 class Significance(StrEnum):
@@ -50,9 +50,6 @@ COPYRIGHT_ONLY = "copyright notice only"
 PREAMBLE_ONLY = "the title repeated above itself"
 LINK_DEFINITIONS_ONLY = "link targets only"
 TIMESTAMP_ONLY = "a per-request timestamp only (a clock time to the second, new on every fetch)"
-# a notice, with its year: "Meta © 2026", "Copyright 2025-2026 Example" (not "DMCA copyright policy")
-_COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b).{0,40}\b(?:19|20)\d\d\b|\b(?:19|20)\d\d\b.{0,40}(?:©|\(c\))", re.I)
-COPYRIGHT_LINE_WORDS = 8
 
 DATELINE_RE = re.compile(
     r"last[\s_*]+(?:updated|modified|revised|changed|reviewed)|\bupdated\b|\beffective\b|\brevised\b"
@@ -62,6 +59,7 @@ DATELINE_RE = re.compile(
     re.I,
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_BYLINE = re.compile(r"(?<=\bdate) by(?: \w+){1,3}$")  # "updated DATE by alice": who, right after the date
 SHORT_LINE_WORDS = 6
 
 
@@ -85,7 +83,7 @@ def _is_dateline(old: str, new: str) -> bool:
 def _copyright_lines_only(text: str) -> bool:
     """Empty, or nothing but short copyright notices."""
     lines = [line for line in text.splitlines() if match_key(line)]
-    return all(_COPYRIGHT.search(line) and len(match_key(line).split()) <= COPYRIGHT_LINE_WORDS for line in lines)
+    return all(is_copyright_line(line) for line in lines)
 
 
 def _title_copies_only(lines: str, start: int, title_at: int, title: str) -> bool:
@@ -129,9 +127,12 @@ def cosmetic_reason(edit: Edit, ignore: Sequence[re.Pattern] = (), titles: tuple
         old_key, new_key = match_key(strip_dates(old)), match_key(strip_dates(new))
         if old_key == new_key:
             return DATE_ONLY
-        if DATELINE_RE.search(old) and DATELINE_RE.search(new):
+        if DATELINE_RE.search(old) and DATELINE_RE.search(new) and len(old_key) < 300:
             # "Version 3.2, effective 3 March 2026": on a dateline, numbers are dates too
-            if _NUMBER.sub("N", old_key) == _NUMBER.sub("N", new_key) and len(old_key) < 300:
+            if _NUMBER.sub("N", old_key) == _NUMBER.sub("N", new_key):
+                return DATE_ONLY
+            # "Last updated on 5 Jan 2026 by alice": who made the edit is not the document
+            if _BYLINE.sub("", old_key) == _BYLINE.sub("", new_key) and _BYLINE.search(old_key):
                 return DATE_ONLY
     return None
 

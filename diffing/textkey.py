@@ -8,7 +8,9 @@
   made one real privacy policy record hundreds of "versions". A link that is added, removed or
   pointed at another page still counts.
 - ``strip_dates``: dates (English, French, German, Spanish and Italian month names; ISO and
-  numeric forms), relative dates ("11 days ago"), and years.
+  numeric forms), relative dates ("11 days ago", "over a week ago", "yesterday", "this week": a help
+  centre's "Updated …" line changes with the reader's clock), and years.
+- ``is_copyright_line``: "Meta © 2026", a footer's notice.
 - ``strip_timestamps``: clock times to the second, with the date and zone around them
   ("2026-12-01 07:22:10 UTC", "2026-12-01T07:22:10Z", "07:22:10"): by its shape, text that a server
   writes on every request ("Page generated …"), never a term of the document.
@@ -40,7 +42,9 @@ DATE_RE = re.compile(
     rf"|(?:{_MONTHS})\.?,?\s+{_YEAR}"
     rf"|{_YEAR}[-/.]\d{{1,2}}[-/.]\d{{1,2}}"
     rf"|\d{{1,2}}[-/.]\d{{1,2}}[-/.](?:{_YEAR}|\d{{2}})"
-    rf"|(?:an?|\d+)\s+(?:minutes?|hours?|days?|weeks?|months?|years?)\s+ago"
+    rf"|(?:(?:over|about|almost|nearly|around|more\s+than|less\s+than)\s+)?"
+    rf"(?:an?|\d+|a\s+few|several)\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago"
+    rf"|today|yesterday|(?:this|last)\s+(?:week|month|year)"
     rf"|{_YEAR}(?:\s*[-–]\s*{_YEAR})?)\b",
     re.I,
 )
@@ -51,6 +55,16 @@ TIMESTAMP_RE = re.compile(
     r"(?<![\d:])\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s*(?:am|pm))?(?:\s*(?:z|utc|gmt|[A-Z]{2,4}T|[+-]\d{2}:?\d{2}))?(?![\w:])",
     re.I,
 )
+
+
+# a notice, with its year: "Meta © 2026", "Copyright 2025-2026 Example" (not "DMCA copyright policy")
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b).{0,40}\b(?:19|20)\d\d\b|\b(?:19|20)\d\d\b.{0,40}(?:©|\(c\))", re.I)
+COPYRIGHT_LINE_WORDS = 8
+
+
+def is_copyright_line(line: str) -> bool:
+    """A short copyright notice and nothing else: a footer's line, never a term of the document."""
+    return bool(_COPYRIGHT.search(line)) and len(match_key(line).split()) <= COPYRIGHT_LINE_WORDS
 
 
 def strip_timestamps(text: str) -> str:

@@ -34,6 +34,10 @@ from snapshots.models import Anomaly, Assessment, Change, Document
 KNOWN_LABEL_DEFECTS = {
     "2026-01-10T07-03-16Z_85f464e6.html.gz": "GitHub's page gained a button 'View page as Markdown': UI, not the document",
     "2026-03-12T07-02-12Z_a4164204.html.gz": "GitHub's button relabelled 'Copy as Markdown': UI, not the document",
+    "2026-05-01T07-03-43Z_9aa1740d.html.gz": "the archive recorded the error page \"This page isn't available at the "
+                                             "moment\" as a version and reverted it 12 hours later; a guard holds "
+                                             "such a page until it persists (issue 12: a stub that comes and goes "
+                                             "leaves no change)",
 }
 
 
@@ -48,6 +52,19 @@ def archived_texts(corpus: Path) -> dict:
     return out
 
 
+def themed(corpus: Path, paths) -> bool:
+    """The archive's own edit names a watched theme: its inserted or deleted words hold a term of
+    the built-in vocabulary (data location, sub-processors, retention, training …)."""
+    if paths is None:
+        return False
+    from diffing.diff import word_diff
+    from diffing.vocabulary import Vocabulary
+
+    old, new = (normalise_text((corpus / p).read_text(encoding="utf-8")) for p in paths)
+    changed = " ".join(text for op, text in word_diff(strip_dates(old), strip_dates(new)) if op)
+    return bool(Vocabulary.default().themes_in(changed))
+
+
 def format_only(corpus: Path, paths) -> bool:
     if paths is None:
         return False
@@ -60,13 +77,20 @@ def format_only(corpus: Path, paths) -> bool:
 class Tally:
     counts: Counter = field(default_factory=Counter)  # (label, "reported" | "anomaly" | "silent")
     material: Counter = field(default_factory=Counter)  # label -> transitions rated material
+    themed: Counter = field(default_factory=Counter)  # "total" | "material": changes naming a watched theme
     misses: list = field(default_factory=list)
     unscored: list = field(default_factory=list)
 
-    def add(self, label: str, reported: bool, anomaly: bool, where: str, material: bool = False) -> None:
+    def add(self, label: str, reported: bool, anomaly: bool, where: str, material: bool = False,
+            themed: bool = False) -> None:
         outcome = "reported" if reported else "anomaly" if anomaly else "silent"
         self.counts[label, outcome] += 1
         self.material[label] += bool(reported and material)
+        if label == "change" and themed:
+            self.themed["total"] += 1
+            self.themed["material"] += bool(reported and material)
+            if not (reported and material):
+                self.misses.append(f"change naming a watched theme not rated material: {where}")
         if label == "change" and outcome != "reported":
             self.misses.append(f"change {'held as an anomaly' if anomaly else 'missed'}: {where}")
         elif label == "churn" and outcome != "silent":
@@ -83,6 +107,10 @@ class Tally:
         """Share of the label's transitions reported with a `material` assessment."""
         total = self.total(label)
         return self.material[label] / total if total else float("nan")
+
+    def themed_rate(self) -> float:
+        """Share of real changes naming a watched theme reported with a `material` assessment."""
+        return self.themed["material"] / self.themed["total"] if self.themed["total"] else float("nan")
 
     def line(self, name: str) -> str:
         c = self.counts
@@ -156,10 +184,11 @@ def replay(corpus: Path, home, site) -> dict[str, Tally]:
                 for tally in tallies.values():
                     tally.unscored.append(f"format-only in the archive too: {where}")
                 continue
+            theme = st.label == "change" and themed(corpus, archived.get((h.service, h.terms_type, st.version_date)))
             if h.rules is not None and st.rules_ok:
                 url = site.url(f"/rules/{i}")
-                tallies["rules"].add(st.label, url in reported, url in flagged, where, url in material)
+                tallies["rules"].add(st.label, url in reported, url in flagged, where, url in material, theme)
             if not (st.label == "churn" and h.shared_page):
                 url = site.url(f"/generic/{i}")
-                tallies["generic"].add(st.label, url in reported, url in flagged, where, url in material)
+                tallies["generic"].add(st.label, url in reported, url in flagged, where, url in material, theme)
     return tallies

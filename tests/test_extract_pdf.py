@@ -2,7 +2,6 @@
 footers and page numbers, a two-column page, a table, a scanned (image-only) page."""
 
 import io
-import time
 
 import pytest
 
@@ -137,9 +136,3 @@ def test_scanned_pdf_without_text_layer_is_reported():
     assert result.problem_kind == "no-text-layer"
     assert result.text == ""
     assert "no text layer" in result.problem
-
-
-def test_pdf_extraction_is_fast_enough(dpa):
-    start = time.perf_counter()
-    extract(dpa, url="u")
-    assert time.perf_counter() - start < 2.0  # target 0.5 s; generous for a shared machine

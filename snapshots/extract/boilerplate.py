@@ -2,7 +2,9 @@
 
 The default region is ``main`` / ``article`` / ``[role=main]`` (the ones holding most text), else
 ``body``. Page furniture is removed: navigation, the page header and footer, navigation asides,
-consent layers, language and country pickers, skip links, feedback widgets.
+consent layers, language and country pickers, skip links, feedback widgets, lists of links to the
+site's other pages, and short blocks of buttons ("Was this helpful? Yes / No"; a lone button is
+dropped by ``markdown``).
 
 A consent *layer* (banner, dialog) is told apart from a policy's own cookie *section*: both may
 carry ``id="cookies"`` or ``class="cookie-policy"``, but only a layer is a dialog, fixed, a
@@ -13,7 +15,7 @@ headings and long text are the document and always survive.
 import re
 from urllib.parse import urlsplit
 
-from .tree import drop, text_of
+from .tree import drop, is_disclosure, text_of
 
 __all__ = ["strip_furniture", "default_regions"]
 
@@ -144,7 +146,9 @@ def _is_furniture(el, host: str) -> bool:
         return True
     if tag in _LINK_BLOCKS and _is_sibling_links(el, host):
         return True
-    if tag in _WIDGET_BLOCKS and _is_form_widget(el):
+    if tag in ("ul", "ol") and _is_sibling_link_list(el, host):
+        return True
+    if tag in _WIDGET_BLOCKS and (_is_form_widget(el) or _is_control_strip(el)):
         return True
     if tag == "aside" and (_NAVISH.search(marker) or _link_density(el) > 0.5):
         return True
@@ -179,6 +183,9 @@ SIBLING_LINK_WORDS = 6
 SIBLING_OTHER_WORDS = 8  # words outside the links: separators, a label ("Legal hub:")
 WIDGET_MAX_LINKS = 3
 WIDGET_MAX_WORDS = 80
+SIBLING_TITLE_WORDS = 14  # a list item that is one link: an article title, up to a question
+CONTROL_STRIP_MAX_WORDS = 40
+_BUTTON_INPUTS = frozenset(("submit", "button", "reset", "image"))
 
 
 def _same_site(href: str, host: str) -> bool:
@@ -210,13 +217,55 @@ def _is_sibling_links(el, host: str) -> bool:
     documents ("Terms · Privacy · DPA"), a trust centre's menu. Hardly any words outside the
     links; most links go to sibling pages; none is a sentence."""
     links = [a for a in el.iter("a") if a.get("href")]
-    if len(links) < SIBLING_LINKS_MIN:
+    if len(links) < 2:
         return False
     texts = [_spaced_words(a) for a in links]
-    if max(texts) > SIBLING_LINK_WORDS or _spaced_words(el) - sum(texts) > SIBLING_OTHER_WORDS:
-        return False
+    other = _spaced_words(el) - sum(texts)
     siblings = sum(1 for a in links if _same_site(a.get("href", ""), host))
+    if any(_says_more_than_its_link(li) for li in el.iter("li")):
+        return False  # an item that says something beside its link is a statement, not a menu entry
+    if len(links) < SIBLING_LINKS_MIN:  # two links and not a word beside them: "← Previous · Next →"
+        return other == 0 and siblings == len(links) and max(texts) <= SIBLING_LINK_WORDS
+    if max(texts) > SIBLING_LINK_WORDS or other > SIBLING_OTHER_WORDS:
+        return False
     return siblings >= 0.8 * len(links)
+
+
+def _says_more_than_its_link(li) -> bool:
+    """A list item with a link and two or more words beside it ("[DPA](/dpa): signed on request")."""
+    linked = [_spaced_words(a) for a in li.iter("a")]
+    return bool(linked) and _spaced_words(li) - sum(linked) >= 2
+
+
+def _is_sibling_link_list(el, host: str) -> bool:
+    """A list of three or more items that are each nothing but one link to another page of the
+    site, titles up to a sentence long: a help centre's "Articles in this section" or "Related
+    articles". A document's list says something beside its links."""
+    items = [li for li in el if getattr(li, "tag", None) == "li"]
+    if len(items) < SIBLING_LINKS_MIN:
+        return False
+    for li in items:
+        links = [a for a in li.iter("a") if a.get("href")]
+        if len(links) != 1 or not _same_site(links[0].get("href", ""), host):
+            return False
+        words = _spaced_words(li)
+        if words > SIBLING_TITLE_WORDS or _spaced_words(links[0]) < words:
+            return False
+    return True
+
+
+def _is_control_strip(el) -> bool:
+    """A short block with two or more buttons: "Was this article helpful? Yes / No — 12 out of
+    40 found this helpful", an unlabelled cookie banner's Accept / Reject, a share bar."""
+    buttons = 0
+    for control in el.iter("button", "input"):
+        if control.tag == "input" and (control.get("type") or "").lower() not in _BUTTON_INPUTS:
+            continue
+        if not is_disclosure(control):
+            buttons += 1
+    if buttons < 2 or next(el.iter("h1"), None) is not None:
+        return False  # the block that holds the title is the page's hero, not a widget
+    return sum(1 for _ in el.iter("a")) <= WIDGET_MAX_LINKS and _spaced_words(el) < CONTROL_STRIP_MAX_WORDS
 
 
 def _is_form_widget(el) -> bool:

@@ -12,7 +12,7 @@ from .sniff import not_a_document_reason, sniff_format
 __all__ = ["extract", "Extraction", "EXTRACTOR_VERSION", "PROBLEM_KINDS"]
 
 # Bump whenever the text produced for the same body and rules may change.
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"
 PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell", "moved")
 _HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")

@@ -10,7 +10,7 @@ substantial text — collapsed accordions are part of the document — and dropp
 
 import re
 
-from .tree import text_of
+from .tree import is_disclosure, text_of
 
 __all__ = ["render_blocks", "render"]
 
@@ -45,18 +45,6 @@ def _substantial(el) -> bool:
         return True
     return any(True for _ in el.iter("p", "li", "table", "dd"))
 
-
-def _keep_button(el) -> bool:
-    """Buttons are UI, except accordion toggles that carry a section title."""
-    attrib = el.attrib
-    if "aria-controls" in attrib or "aria-expanded" in attrib:
-        return True
-    parent = el.getparent()
-    while parent is not None:
-        if parent.tag in _HEADINGS or parent.tag in ("summary", "dt", "th"):
-            return True
-        parent = parent.getparent() if parent.tag not in ("section", "article", "main", "body") else None
-    return False
 
 
 def _collapse(parts: list[str]) -> str:
@@ -103,7 +91,7 @@ class _Renderer:
             return  # comment or processing instruction (its tail is handled by the caller)
         if tag in _DROP:
             return
-        if tag == "button" and not _keep_button(el):
+        if tag == "button" and not is_disclosure(el):  # buttons are UI, not text
             return
         if _is_hidden(el) and not _substantial(el):
             return

@@ -52,3 +52,21 @@ def drop(el) -> None:
         else:
             parent.text = (parent.text or "") + el.tail
     parent.remove(el)
+
+
+_TITLE_HOLDERS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt", "th"))
+_SECTIONS = frozenset(("section", "article", "main", "body"))
+
+
+def is_disclosure(button) -> bool:
+    """A button that opens part of the document — an accordion or a tab, its label that part's
+    title, or an FAQ entry's question. Other buttons (vote, copy, accept, share) are controls."""
+    attrib = button.attrib
+    if "aria-controls" in attrib or "aria-expanded" in attrib or attrib.get("role") == "tab":
+        return True
+    parent = button.getparent()
+    while parent is not None:
+        if parent.tag in _TITLE_HOLDERS:
+            return True
+        parent = parent.getparent() if parent.tag not in _SECTIONS else None
+    return text_of(button).rstrip().endswith("?")
