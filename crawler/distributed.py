@@ -73,6 +73,19 @@ class Progress:
     queued: int = 0  # messages no worker has taken yet
 
 
+def connect(redis_url: str, consequence: str):
+    """A Redis client that answered a ping; RedisUnavailable (one line, exit 7) when it does not."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        where = redis_url.split("@")[-1].split("://")[-1]
+        raise RedisUnavailable(f"redis {where}: {str(exc).rstrip('.')}; start it or fix redis_url ({consequence})") from None
+    return client
+
+
 class Coordinator:
     """Pushes a run's pages to the workers and waits for their fetch records."""
 
@@ -82,15 +95,7 @@ class Coordinator:
     @classmethod
     def from_url(cls, redis_url: str, db: Database, queue: str = DEFAULT_QUEUE) -> "Coordinator":
         """A coordinator on a Redis that answers; RedisUnavailable (one line, exit 7) when it does not."""
-        import redis
-
-        client = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
-        try:
-            client.ping()
-        except redis.exceptions.RedisError as exc:
-            where = redis_url.split("@")[-1].split("://")[-1]
-            raise RedisUnavailable(f"redis {where}: {str(exc).rstrip('.')}; start it or fix redis_url (nothing was queued)") from None
-        return cls(client, db, queue)
+        return cls(connect(redis_url, "nothing was queued"), db, queue)
 
     def push(self, plan: Plan) -> list[str]:
         messages = [page_message(page, plan.run_id) for page in plan.pages]

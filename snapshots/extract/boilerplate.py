@@ -183,6 +183,7 @@ SIBLING_LINK_WORDS = 6
 SIBLING_OTHER_WORDS = 8  # words outside the links: separators, a label ("Legal hub:")
 WIDGET_MAX_LINKS = 3
 WIDGET_MAX_WORDS = 80
+_TITLES = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 SIBLING_TITLE_WORDS = 14  # a list item that is one link: an article title, up to a question
 CONTROL_STRIP_MAX_WORDS = 40
 _BUTTON_INPUTS = frozenset(("submit", "button", "reset", "image"))
@@ -225,6 +226,9 @@ def _is_sibling_links(el, host: str) -> bool:
     if any(_says_more_than_its_link(li) for li in el.iter("li")):
         return False  # an item that says something beside its link is a statement, not a menu entry
     if len(links) < SIBLING_LINKS_MIN:  # two links and not a word beside them: "← Previous · Next →"
+        previous = el.getprevious()
+        if previous is not None and previous.tag in _TITLES:
+            return False  # the body of the section that heading opens ("Take control: …")
         return other == 0 and siblings == len(links) and max(texts) <= SIBLING_LINK_WORDS
     if max(texts) > SIBLING_LINK_WORDS or other > SIBLING_OTHER_WORDS:
         return False
