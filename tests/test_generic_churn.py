@@ -149,3 +149,9 @@ def test_a_block_told_as_the_sites_says_why_in_a_finding():
     assert assessment.significance == "cosmetic"
     reasons = [f.detail for f in assessment.findings]
     assert any("site's bar" in r for r in reasons) and any("site's footer" in r for r in reasons), reasons
+
+
+def test_two_links_opened_by_a_heading_are_that_sections_text():
+    text = text_of('<h2>Take control</h2><div><a href="/privacy/off-site">Your activity off our sites</a>'
+                   '<a href="/privacy/cookies">Cookie settings</a></div>')
+    assert "Your activity off our sites" in text and "Cookie settings" in text
