@@ -13,7 +13,6 @@ import os
 import sys
 
 from crawler.cli.context import UsageError, emit_json, plural, table
-from crawler.profiles import parse_interval
 
 EXIT_LEASE_HELD = 4
 
@@ -59,6 +58,8 @@ def exclusive(kind: str):
 
 
 def _duration(text: str, option: str) -> dt.timedelta:
+    from crawler.profiles import parse_interval
+
     seconds = parse_interval(text)
     if not seconds:
         raise UsageError(f"{option} {text!r}: expected a number and s/m/h/d, e.g. 36h or 90d")
