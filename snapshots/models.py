@@ -145,6 +145,8 @@ class Version(Base):
 
 class Change(Base):
     __tablename__ = "changes"
+    # rebaselines newest first, for `changes --all` (migration 0006)
+    __table_args__ = (Index("ix_changes_kind_detected_at", "kind", "detected_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     from_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))

@@ -64,6 +64,17 @@ class Reader:
         finally:
             cursor.close()
 
+    def iterate(self, sql: str, batch: int = 500, **params):
+        """The rows one batch at a time, for a caller that may stop early."""
+        statement, values = self._statement(sql, params)
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(statement, values)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
+
     def begin(self) -> None:
         if self.dialect == "sqlite":
             self.connection.execute("BEGIN")

@@ -51,6 +51,16 @@ def test_read_commands_import_neither_sqlalchemy_nor_scrapy_once_the_profiles_ar
         assert output == home.cli(*argv, check_code=0).stdout  # the same answer as through the ORM session
 
 
+def test_status_reads_without_sqlalchemy_and_answers_as_through_the_orm(home, site):
+    home.simple_profile("acme", {"privacy": site.serve("/privacy", PAGE.format(where="Ireland"))})
+    home.run("check", check_code=0)
+    home.cli("sources", check_code=0)
+    modules, output = loaded_by(home, "status")
+    # the profiles are parsed for the next runs (their rules import the extractor); nothing else loads
+    assert [m for m in modules if m not in ("lxml", "snapshots.extract")] == []
+    assert output == home.cli("status", check_code=0).stdout and "healthy: last completed check" in output
+
+
 def test_help_imports_no_command_module_dependencies(home):
     modules, output = loaded_by(home, "--help")
     assert modules == [] and "changes" in output and "check" in output

@@ -44,19 +44,19 @@ class Context:
 
     @cached_property
     def reads(self):
+        """For reading only: a bare DB-API connection (snapshots.db.ReadConnection), without SQLAlchemy —
+        or `db` for a database in memory, which only the engine's own connection sees."""
         from snapshots.db import ReadConnection
-
-        return ReadConnection(self.settings.database)
-
-    def reading(self):
-        """A read transaction for history's queries: on a bare connection, without SQLAlchemy, unless
-        the database lives in memory (then only the engine's own connection sees it)."""
         from snapshots.sql import database_path
 
         url = self.settings.database
         if url.startswith("sqlite") and database_path(url) is None:
-            return self.archive.reading()
-        return self.reads.reading()
+            return self.db
+        return ReadConnection(url)
+
+    def reading(self):
+        """A read transaction for history's queries (a snapshots.sql.Reader, or a session in memory)."""
+        return self.reads.session()
 
     @cached_property
     def archive(self):
@@ -93,7 +93,7 @@ class Context:
 
     def close(self) -> None:
         """Release the database connections, if the command opened any."""
-        if "reads" in self.__dict__:
+        if "reads" in self.__dict__ and self.reads is not self.__dict__.get("db"):
             self.reads.close()
         if "db" in self.__dict__:
             self.db.dispose()
@@ -144,12 +144,14 @@ def say(*parts, file=None) -> None:
 def table(rows: list[list], headers: list[str], out=None) -> None:
     """A plain aligned table for people (scripts use --json)."""
     out = out or sys.stdout
-    cells = [[safe_text(c, keep_newlines=False) for c in row] for row in rows]  # page text cannot drive the terminal
+    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    everything = " ".join(" ".join(row) for row in cells)
+    if safe_text(everything, keep_newlines=False) != everything:  # page text cannot drive the terminal
+        cells = [[safe_text(c, keep_newlines=False) for c in row] for row in cells]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     widths[-1] = 0  # last column runs free
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), file=out)
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [headers, *cells]]
+    out.write("\n".join(lines) + "\n")
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import socket
 import sys
 
 from crawler.cli.context import UsageError
@@ -80,6 +78,9 @@ def distributed_fetch(args, ctx):
 
 
 def run_worker(args, ctx) -> int:
+    import importlib.util
+    import socket
+
     from crawler.crawl import crawl
     from spiders.documents_redis import DocumentsRedisSpider
 

@@ -1,4 +1,5 @@
-"""catalog_sync: fingerprints of the profiles last synced into documents and citations
+"""catalog_sync: fingerprints of the profiles last synced into documents and citations;
+an index of changes by kind and time (rebaselines newest first, for `changes --all`)
 
 Revision ID: 0006
 Revises: 0005
@@ -23,7 +24,9 @@ def upgrade() -> None:
         sa.Column('synced_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
     )
+    op.create_index('ix_changes_kind_detected_at', 'changes', ['kind', 'detected_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_changes_kind_detected_at', table_name='changes')
     op.drop_table('catalog_sync')
