@@ -38,7 +38,9 @@ __all__ = ["AnomalyKind", "Outcome", "ReviewStatus", "RunKind", "RunStatus", "Si
 
 
 # -- documents ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
+# DocumentRef and DocumentState are not frozen (they hold lists, so they were never hashable):
+# `sources` builds one of each per document, and a frozen dataclass's __init__ costs ~5× more
+@dataclass
 class DocumentRef:
     id: int
     key: str
@@ -91,7 +93,7 @@ def citations(session) -> dict[int, list[str]]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class DocumentState:
     """One line of `sources`: a document, who cites it, how its last fetch went, what is wrong."""
 
@@ -120,14 +122,14 @@ def documents(session) -> list[DocumentState]:
     out = []
     rows = r.all(f"SELECT {_DOC}, d.last_outcome, d.last_fetch_at, d.last_change_at, d.consecutive_failures "
                  "FROM documents d ORDER BY d.key")
-    for row, urls in zip(rows, _all_loads([row[2] for row in rows])):
-        doc = DocumentRef(row[0], row[1], list(urls), row[3])
-        last_outcome, last_fetch_at, last_change_at, failures = row[4:]
-        outcome = Outcome(last_outcome) if last_outcome else None
+    outcomes = {str(o): o for o in Outcome}  # a dict lookup: 10,000 Enum() calls cost more than the query
+    for (doc_id, key, _, current, last_outcome, last_fetch_at, last_change_at, failures), urls in zip(
+            rows, _all_loads([row[2] for row in rows])):
+        outcome = outcomes[last_outcome] if last_outcome else None
         out.append(DocumentState(
-            doc, cites.get(doc.id, []), timestamp(last_fetch_at), outcome,
-            last_reason.get(doc.urls[0]) if outcome == Outcome.FAILED else None,
-            timestamp(last_change_at), failures, kinds.get(doc.id, [])))
+            DocumentRef(doc_id, key, urls, current), cites.get(doc_id, []), timestamp(last_fetch_at), outcome,
+            last_reason.get(urls[0]) if outcome == Outcome.FAILED else None,
+            timestamp(last_change_at), failures, kinds.get(doc_id, [])))
     return out
 
 
