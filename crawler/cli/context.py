@@ -145,13 +145,14 @@ def table(rows: list[list], headers: list[str], out=None) -> None:
     """A plain aligned table for people (scripts use --json)."""
     out = out or sys.stdout
     cells = [["" if c is None else str(c) for c in row] for row in rows]
-    everything = " ".join(" ".join(row) for row in cells)
-    if safe_text(everything, keep_newlines=False) != everything:  # page text cannot drive the terminal
+    # page text cannot drive the terminal: a cell that is all printable (no control, format or
+    # line-breaking character) is what safe_text would return anyway
+    if not all(map(str.isprintable, (c for row in cells for c in row if c))):
         cells = [[safe_text(c, keep_newlines=False) for c in row] for row in cells]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    widths = [max(map(len, column)) for column in zip(headers, *cells)] if cells else [len(h) for h in headers]
     widths[-1] = 0  # last column runs free
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [headers, *cells]]
-    out.write("\n".join(lines) + "\n")
+    line = "  ".join(f"{{:<{w}}}" for w in widths).format
+    out.write("\n".join(line(*row).rstrip() for row in [headers, *cells]) + "\n")
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
