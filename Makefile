@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/quality_bench.py
 	$(BIN)/python bench/check_bench.py
 	$(BIN)/python bench/queue_bench.py
+	$(BIN)/python bench/startup_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

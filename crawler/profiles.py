@@ -17,10 +17,13 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.errors import ProfileError
-from snapshots.extract import Rules
+
+if TYPE_CHECKING:
+    from snapshots.extract import Rules  # imported by `_read_rules`: lxml and the extractor cost ~0.25 s
 
 __all__ = ["ProfileError", "Profile", "Source", "Criterion", "Evidence", "Catalog", "load_catalog", "load_profile",
            "parse_interval", "check_schedule", "check_ignore_pattern", "document_key"]
@@ -348,6 +351,8 @@ def _read_source(reader: _Reader, profile_id: str, sid: str, table) -> Source | 
 def _read_rules(reader: _Reader, table: dict, where: str) -> Rules:
     """`select`/`remove` compiled now, so a bad selector is this profile's error, not a crash later."""
     import dataclasses
+
+    from snapshots.extract import Rules
 
     for key in ("select", "remove"):
         value = table.get(key)

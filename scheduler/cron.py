@@ -9,8 +9,10 @@ schedule that never fires (`0 6 31 2 *`, February 31st) is refused when it is re
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from apscheduler.triggers.cron import CronTrigger
+if TYPE_CHECKING:  # imported when a crontab is read: `status` with interval schedules needs no APScheduler
+    from apscheduler.triggers.cron import CronTrigger
 
 __all__ = ["cron_trigger", "check_crontab", "local_timezone"]
 
@@ -30,6 +32,8 @@ def cron_trigger(schedule: str, jitter: float | None = None) -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"expected five fields (minute hour day month day-of-week), got {len(fields)}")
     fields[4] = _cron_weekdays(fields[4])
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         trigger = CronTrigger.from_crontab(" ".join(fields), timezone=local_timezone())
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:

@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from apscheduler.triggers.interval import IntervalTrigger
-
 from crawler.profiles import Catalog, check_schedule, parse_interval
 from scheduler.cron import cron_trigger, local_timezone  # noqa: F401 - the one crontab parser, re-exported
 from snapshots import documents
@@ -60,6 +58,8 @@ def period(schedule: str, now: dt.datetime | None = None) -> float:
 
 def trigger_for(schedule: str, jitter: float = 0):
     """An APScheduler trigger; jitter is capped at a tenth of the period so a 2s interval stays 2s."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
     jitter = min(jitter, period(schedule) / 10) or None
     seconds = parse_interval(schedule)
     if seconds:

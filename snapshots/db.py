@@ -5,6 +5,11 @@ directory and an older one both just work. The check runs once per process and U
 SELECT when the stored revision is the head read from the migration files at import time: Alembic
 (~0.4 s to import) is only imported when there is something to upgrade. Database errors become
 one-line StorageErrors naming the database (crawler.errors, exit 6); the transaction rolls back.
+
+`reading(url)` is the read path of the CLI's listing commands: one read transaction on a bare
+DB-API connection (snapshots.sql), with the same revision check, so a command that only reads
+imports neither SQLAlchemy nor Alembic when the schema is current. This module imports
+SQLAlchemy only inside the functions that build an engine.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, exc, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from crawler.errors import ConfigError, StorageError
+from snapshots import sql
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # set when this process lost its run lease (snapshots.leases): every fenced session then refuses
@@ -56,6 +63,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def shown(url: str) -> str:
     """The URL without its password, for messages."""
+    from sqlalchemy import exc
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except exc.ArgumentError:
@@ -73,20 +83,27 @@ def storage_error(error: BaseException, url: str) -> StorageError:
     return StorageError(f"database {shown(url)}: {message[:300]}")
 
 
-def make_engine(url: str) -> Engine:
+def _check_url(url: str) -> None:
+    """ConfigError for an unsupported URL, or a SQLite data directory that cannot exist."""
     if not url.startswith(("sqlite", "postgresql")):
         scheme = url.split(":", 1)[0]
         raise ConfigError(f"database_url: unsupported database {scheme!r}; expected sqlite:///PATH or postgresql://…")
+    path = sql.database_path(url)
+    if path:
+        folder = Path(path).parent
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"data directory {folder} is a file, not a folder (check CLAUSEWATCH_HOME)")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"data directory {folder}: cannot create it ({error.strerror})") from None
+
+
+def make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    _check_url(url)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            folder = Path(path).parent
-            if folder.exists() and not folder.is_dir():
-                raise ConfigError(f"data directory {folder} is a file, not a folder (check CLAUSEWATCH_HOME)")
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise ConfigError(f"data directory {folder}: cannot create it ({error.strerror})") from None
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -106,6 +123,7 @@ def alembic_config(engine: Engine):
 
 def _stored_revision(engine: Engine) -> str | None:
     """The revision in `alembic_version`, read with plain SQL; None when there is no such table."""
+    from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
     try:
@@ -124,6 +142,7 @@ def upgrade(engine: Engine) -> None:
     """
     if HEAD is not None and _stored_revision(engine) == HEAD:
         return
+    from sqlalchemy import text
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -170,6 +189,9 @@ class Database:
     """An engine plus a session factory; `with db.session() as s:` commits or rolls back."""
 
     def __init__(self, url: str, migrate: bool = True):
+        from sqlalchemy import exc
+        from sqlalchemy.orm import sessionmaker
+
         self.url = url
         self.engine = make_engine(url)
         if migrate:
@@ -185,11 +207,13 @@ class Database:
     @contextmanager
     def session(self, fenced: bool = True):
         """A transaction. Refused with LeaseLost once this process's run lease was taken over."""
+        from sqlalchemy import exc
+
         if fenced and FENCE.is_set():
             from crawler.errors import LeaseLost
 
             raise LeaseLost("the run lease was taken over by another run; this run stopped writing")
-        session: Session = self._factory()
+        session = self._factory()
         try:
             yield session
             session.commit()
@@ -210,6 +234,8 @@ class Database:
 
 
 def _rollback_quietly(session) -> None:
+    from sqlalchemy import exc
+
     try:
         session.rollback()
     except exc.SQLAlchemyError:  # the connection is gone: nothing was committed anyway
@@ -218,3 +244,79 @@ def _rollback_quietly(session) -> None:
 
 def open_database(url: str) -> Database:
     return Database(url)
+
+
+class ReadConnection:
+    """A bare DB-API connection for read transactions, for commands that only read (the CLI's
+    listings): no SQLAlchemy import when the schema is current.
+
+        reads = ReadConnection(url)
+        with reads.reading() as reader:       # one read transaction; a snapshots.sql.Reader
+            history.changes(reader, …)
+
+    The schema is checked on first use like `Database` does (one SELECT of `alembic_version`); a
+    missing database file or an older revision goes through `Database` once, which creates or
+    upgrades it. Driver errors become one-line StorageErrors (exit 6).
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self._reader: sql.Reader | None = None
+
+    def _connect(self) -> sql.Reader:
+        _check_url(self.url)
+        sqlite = self.url.startswith("sqlite")
+        path = sql.database_path(self.url)
+        if sqlite and path is None:  # in memory: only an engine's own connections see its tables
+            raise ConfigError(f"{self.url}: an in-memory database cannot be read by another connection")
+        if self.url not in _upgraded and (not sqlite or Path(path).exists()):
+            reader = self._open()
+            if HEAD is not None and self._revision(reader) == HEAD:
+                _upgraded.add(self.url)
+                return reader
+            reader.close()
+        if self.url not in _upgraded:
+            Database(self.url).dispose()  # creates or upgrades the schema, under its lock
+        return self._open()
+
+    def _open(self) -> sql.Reader:
+        try:
+            return sql.connect(self.url, BUSY_TIMEOUT_MS)
+        except Exception as error:  # the driver's own error classes are only known once it is imported
+            if type(error).__module__.split(".")[0] in ("sqlite3", "psycopg"):
+                raise storage_error(error, self.url) from error
+            raise
+
+    @staticmethod
+    def _revision(reader: sql.Reader) -> str | None:
+        try:
+            return reader.scalar("SELECT version_num FROM alembic_version")
+        except reader.errors:  # no such table: a database Alembic never touched
+            reader.connection.rollback()
+            return None
+
+    @contextmanager
+    def reading(self):
+        """One read transaction; yields a snapshots.sql.Reader."""
+        if self._reader is None:
+            self._reader = self._connect()
+        reader = self._reader
+        try:
+            reader.begin()
+            yield reader
+        except reader.errors as error:
+            raise storage_error(error, self.url) from error
+        finally:
+            try:
+                reader.end()
+            except reader.errors:  # the connection is gone: nothing was written anyway
+                pass
+
+    def session(self, fenced: bool = False):
+        """`reading()`, for read-only callers written against `Database.session()` (scheduler.plan)."""
+        return self.reading()
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None

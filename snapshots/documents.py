@@ -3,17 +3,22 @@
 `sync_catalog` runs when a run is prepared: every cited Document exists, the `citations` table says
 which profile source cites it (documents nobody cites are orphaned), and renamed sources keep
 their reviews. Document state the process stage reads is handed out as `DocumentState`.
+
+Each sync leaves two fingerprints in `catalog_sync`: of the catalog it wrote, and of the profile
+files it was read from when the caller says (`files_fingerprint`). A read command (`changes`,
+`sources`) compares the files as they are with one SELECT (`synced_files`) and syncs, with the
+write path and its imports, only when they differ.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import select, update
-
-from snapshots.models import Assessment, Citation, Document, utcnow
-
+from snapshots.sql import reader
 
 @dataclass
 class DocumentState:
@@ -26,13 +31,48 @@ class DocumentState:
     accept_next: bool
 
     @classmethod
-    def of(cls, doc: Document) -> "DocumentState":
+    def of(cls, doc) -> "DocumentState":
         return cls(doc.id, doc.key, list(doc.urls), doc.current_version_id, doc.consecutive_failures,
                    doc.pending, doc.accept_next)
 
 
-def sync_catalog(session, catalog) -> dict[str, int]:
-    """Make sure every cited document exists; refresh citations; carry renamed sources' reviews."""
+def files_fingerprint(folder) -> str:
+    """sha256 over the names and bytes of the profile files (`*.toml`) in `folder`, as load_catalog reads them."""
+    digest = hashlib.sha256()
+    folder = Path(folder)
+    if not folder.is_dir():
+        digest.update(b"no folder " + str(folder).encode())
+        return digest.hexdigest()
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = path.read_bytes()
+        except OSError as error:  # unreadable: load_catalog reports it; the fingerprint says so too
+            data = f"unreadable: {error.strerror}".encode()
+        digest.update(b"%d:%s\0%d:" % (len(path.name), path.name.encode(), len(data)))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def catalog_fingerprint(catalog) -> str:
+    """sha256 over what `sync_catalog` writes from a catalog: its citations and its broken profiles."""
+    sources = sorted([s.profile, s.id, s.key, list(s.urls), s.type, list(s.renamed_from)] for s in catalog.sources())
+    broken = sorted(os.path.splitext(os.path.basename(e.path))[0] for e in catalog.errors)
+    return hashlib.sha256(json.dumps([sources, broken]).encode()).hexdigest()
+
+
+def synced_files(session) -> str | None:
+    """The `files_fingerprint` of the profiles the last sync read, None when unknown (or never synced)."""
+    return reader(session).scalar("SELECT files_sha256 FROM catalog_sync WHERE id = 1")
+
+
+def sync_catalog(session, catalog, files: str | None = None) -> dict[str, int]:
+    """Make sure every cited document exists; refresh citations; carry renamed sources' reviews.
+
+    `files`: the `files_fingerprint` of the profiles `catalog` was loaded from, when known."""
+    from sqlalchemy import select, update
+
+    from snapshots.models import Assessment, CatalogSync, Citation, Document, utcnow
+
     docs = {d.key: d for d in session.scalars(select(Document))}
     for src in catalog.sources():
         if src.key not in docs:
@@ -55,28 +95,55 @@ def sync_catalog(session, catalog) -> dict[str, int]:
             session.add(Citation(profile=pid, source=sid, document_id=docs[src.key].id, type=src.type))
         else:
             cit.document_id, cit.type, cit.seen_at = docs[src.key].id, src.type, utcnow()
+    written = catalog_fingerprint(catalog)
+    row = session.get(CatalogSync, 1)
+    if row is None:
+        session.add(CatalogSync(id=1, files_sha256=files, catalog_sha256=written, synced_at=utcnow()))
+    else:
+        # the same catalog from unnamed files leaves the state the named ones describe: keep their fingerprint
+        if files is not None or row.catalog_sha256 != written:
+            row.files_sha256 = files
+        row.catalog_sha256, row.synced_at = written, utcnow()
     return {k: d.id for k, d in docs.items()}
 
 
 def states(session, keys) -> list[DocumentState]:
+    from sqlalchemy import select
+
+    from snapshots.models import Document
+
     return [DocumentState.of(d) for d in session.scalars(select(Document).where(Document.key.in_(list(keys))))]
 
 
 def state(session, document_id: int) -> DocumentState:
+    from snapshots.models import Document
+
     return DocumentState.of(session.get(Document, document_id))
 
 
 def with_versions(session, keys) -> list[int]:
     """Ids of the documents among `keys` that have a current version."""
+    from sqlalchemy import select
+
+    from snapshots.models import Document
+
     return list(session.scalars(select(Document.id).where(Document.key.in_(list(keys)),
                                                           Document.current_version_id.is_not(None))))
 
 
 def accept_next(tx, document_id: int) -> None:
     """The next extraction becomes current even when it shrank (clausewatch accept)."""
+    from snapshots.models import Document
+
     tx.session.get(Document, document_id).accept_next = True
 
 
 def last_fetched(session, keys) -> dict:
     """{document key: when it was last fetched (naive UTC) or None}."""
-    return dict(session.execute(select(Document.key, Document.last_fetch_at).where(Document.key.in_(list(keys)))).all())
+    from snapshots.sql import at
+
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = reader(session).all("SELECT key, last_fetch_at FROM documents WHERE key IN :keys", keys=keys)
+    return {key: at(value) for key, value in rows}

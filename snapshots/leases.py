@@ -24,13 +24,13 @@ import socket
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from crawler.errors import LeaseHeld as _LeaseHeldBase
 from crawler.pids import process_alive
 from snapshots import db as _db
-from snapshots.models import Lease, utcnow
+from snapshots.kinds import utcnow
+from snapshots.sql import at, reader
+
+# the writes import SQLAlchemy and the models when they run: `status` reads the lease (`held`) without them
 
 RUN_LEASE = "run"
 log = logging.getLogger("clausewatch.lease")
@@ -86,6 +86,11 @@ def holder_is_dead(row: LeaseRow) -> bool:
 
 def acquire(db, name: str, holder: str, ttl: float, run_id: str | None = None) -> Taken:
     """Take the lease or raise LeaseHeld. Safe against concurrent callers on any machine."""
+    from sqlalchemy import insert, update
+    from sqlalchemy.exc import IntegrityError
+
+    from snapshots.models import Lease
+
     now = utcnow()
     mine = {"holder": holder, "acquired_at": now, "expires_at": now + dt.timedelta(seconds=ttl), "ttl": ttl,
             "host": socket.gethostname(), "pid": os.getpid(), "run_id": run_id}
@@ -114,28 +119,47 @@ def acquire(db, name: str, holder: str, ttl: float, run_id: str | None = None) -
 
 def renew(db, name: str, holder: str, ttl: float) -> bool:
     """Push the expiry `ttl` seconds ahead; False when the lease is no longer ours."""
+    from sqlalchemy import update
+
+    from snapshots.models import Lease
+
     with db.session(fenced=False) as s:
         return s.execute(update(Lease).where(Lease.name == name, Lease.holder == holder)
                          .values(expires_at=utcnow() + dt.timedelta(seconds=ttl))).rowcount == 1
 
 
 def release(db, name: str, holder: str) -> None:
+    from sqlalchemy import delete
+
+    from snapshots.models import Lease
+
     with db.session(fenced=False) as s:
         s.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
 
 
 def release_dead(db, name: str, host: str, pid: int) -> None:
     """Free the lease of a process that was killed (the daemon does this for its own children)."""
+    from sqlalchemy import delete
+
+    from snapshots.models import Lease
+
     with db.session(fenced=False) as s:
         s.execute(delete(Lease).where(Lease.name == name, Lease.host == host, Lease.pid == pid))
 
 
 def current(db, name: str = RUN_LEASE) -> LeaseRow | None:
     with db.session(fenced=False) as s:
-        row = s.get(Lease, name)
-        if row is None:
-            return None
-        return LeaseRow(row.name, row.holder, row.acquired_at, row.expires_at, row.ttl, row.host, row.pid, row.run_id)
+        return held(s, name)
+
+
+def held(session, name: str = RUN_LEASE) -> LeaseRow | None:
+    """The lease row, read in `session` (a SQLAlchemy session or a snapshots.sql.Reader)."""
+    row = reader(session).one("SELECT name, holder, acquired_at, expires_at, ttl, host, pid, run_id FROM leases "
+                              "WHERE name = :name", name=name)
+    if row is None:
+        return None
+    name, holder, acquired_at, expires_at, ttl, host, pid, run_id = row
+    return LeaseRow(name, holder, at(acquired_at), at(expires_at), ttl, host, pid, run_id)
 
 
 class Heartbeat(threading.Thread):

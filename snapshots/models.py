@@ -64,6 +64,19 @@ class Citation(Base):
     seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class CatalogSync(Base):
+    """One row: what the last `sync_catalog` wrote, as fingerprints (snapshots.documents).
+
+    `files_sha256` hashes the profile files it was read from (None when the syncing command did
+    not say); read commands compare it with the files as they are now and skip the sync on a match."""
+
+    __tablename__ = "catalog_sync"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    files_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    catalog_sha256: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Run(Base):
     __tablename__ = "runs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -132,6 +145,8 @@ class Version(Base):
 
 class Change(Base):
     __tablename__ = "changes"
+    # rebaselines newest first, for `changes --all` (migration 0006)
+    __table_args__ = (Index("ix_changes_kind_detected_at", "kind", "detected_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     from_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))

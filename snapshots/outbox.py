@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from snapshots.kinds import AlertKind, DeliveryStatus, DigestKind, utcnow
+from snapshots.sql import at, reader
 
-from snapshots.models import Alert, AlertKind, Delivery, DeliveryStatus, Digest, DigestKind, utcnow
+# SQLAlchemy and the models are imported by the functions that use them: `status` reads the counts
+# (`state`) through plain SQL, without them
 
 
 def _session(tx_or_session):
@@ -26,6 +28,8 @@ def _session(tx_or_session):
 # -- alerts ---------------------------------------------------------------------------------
 def add_alerts(tx, rows: list[dict]) -> None:
     """Queue alerts: dicts with subscription, kind and change_id+profile or anomaly_id, run_id."""
+    from snapshots.models import Alert
+
     _session(tx).add_all([Alert(created_at=utcnow(), **row) for row in rows])
 
 
@@ -42,6 +46,10 @@ class QueuedAlert:
 
 def unbundled(session) -> dict[str, list[QueuedAlert]]:
     """Alerts not yet in a digest, by subscription, oldest first."""
+    from sqlalchemy import select
+
+    from snapshots.models import Alert
+
     out: dict[str, list[QueuedAlert]] = {}
     for a in session.scalars(select(Alert).where(Alert.digest_id.is_(None)).order_by(Alert.id)):
         out.setdefault(a.subscription, []).append(
@@ -59,6 +67,10 @@ def add_digest(tx, *, subscription: str, kind: DigestKind, run_id: str | None, a
 
     Its words come next, with its id in them (`set_body`), in the same transaction.
     """
+    from sqlalchemy import update
+
+    from snapshots.models import Alert, Delivery, Digest
+
     session = _session(tx)
     now = utcnow()
     digest = Digest(subscription=subscription, kind=kind, run_id=run_id, created_at=now, subject="", text="", html="")
@@ -75,6 +87,10 @@ def add_digest(tx, *, subscription: str, kind: DigestKind, run_id: str | None, a
 
 
 def set_body(tx, digest_id: int, *, subject: str, text: str, html: str) -> None:
+    from sqlalchemy import update
+
+    from snapshots.models import Digest
+
     _session(tx).execute(update(Digest).where(Digest.id == digest_id)
                          .values(subject=subject, text=text, html=html)
                          .execution_options(synchronize_session=False))
@@ -82,6 +98,10 @@ def set_body(tx, digest_id: int, *, subject: str, text: str, html: str) -> None:
 
 def last_digest_at(session, subscription: str) -> dt.datetime | None:
     """When a digest or a heartbeat was last made for this subscription."""
+    from sqlalchemy import func, select
+
+    from snapshots.models import Digest
+
     return session.scalar(select(func.max(Digest.created_at)).where(Digest.subscription == subscription))
 
 
@@ -117,31 +137,41 @@ class Outgoing:
                 "kind": str(self.kind), "run_id": self.run_id, "subject": self.subject}
 
 
-def _outgoing(d: Delivery, g: Digest) -> Outgoing:
-    return Outgoing(d.id, g.id, g.subscription, d.channel, d.label, DeliveryStatus(d.status), d.attempts,
-                    d.next_attempt_at, d.claimed_by, d.claimed_at, d.last_error, d.sent_at, d.created_at,
-                    DigestKind(g.kind), g.run_id, g.subject, g.text, g.html)
+_OUTGOING = ("SELECT d.id, g.id, g.subscription, d.channel, d.label, d.status, d.attempts, d.next_attempt_at, "
+             "d.claimed_by, d.claimed_at, d.last_error, d.sent_at, d.created_at, g.kind, g.run_id, g.subject, g.text, "
+             "g.html FROM alert_deliveries d JOIN alert_digests g ON d.digest_id = g.id")
 
 
 def deliveries(session, *, statuses=(), ids=(), limit: int | None = None) -> list[Outgoing]:
-    """Deliveries newest first, optionally of these statuses or ids."""
-    q = select(Delivery, Digest).join(Digest, Delivery.digest_id == Digest.id).order_by(Delivery.id.desc())
+    """Deliveries newest first, optionally of these statuses or ids (plain SQL: `status` reads them too)."""
+    where, params = [], {}
     if statuses:
-        q = q.where(Delivery.status.in_([str(s) for s in statuses]))
+        where.append("d.status IN :statuses")
+        params["statuses"] = [str(s) for s in statuses]
     if ids:
-        q = q.where(Delivery.id.in_(list(ids)))
+        where.append("d.id IN :ids")
+        params["ids"] = list(ids)
+    statement = _OUTGOING + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id DESC"
     if limit:
-        q = q.limit(limit)
-    return [_outgoing(d, g) for d, g in session.execute(q)]
+        statement += f" LIMIT {int(limit)}"
+    return [_outgoing(row) for row in reader(session).all(statement, **params)]
+
+
+def _outgoing(row) -> Outgoing:
+    (did, gid, subscription, channel, label, status, attempts, next_attempt_at, claimed_by, claimed_at, last_error,
+     sent_at, created_at, kind, run_id, subject, text, html) = row
+    return Outgoing(did, gid, subscription, channel, label, DeliveryStatus(status), attempts, at(next_attempt_at),
+                    claimed_by, at(claimed_at), last_error, at(sent_at), at(created_at), DigestKind(kind), run_id,
+                    subject, text, html)
 
 
 def due(session, now: dt.datetime, *, ignore_backoff: bool = False) -> list[Outgoing]:
     """Pending deliveries whose next attempt is due (all pending ones with `ignore_backoff`), oldest first."""
-    q = (select(Delivery, Digest).join(Digest, Delivery.digest_id == Digest.id)
-         .where(Delivery.status == DeliveryStatus.PENDING).order_by(Delivery.id))
+    statement = _OUTGOING + " WHERE d.status = :pending"
     if not ignore_backoff:
-        q = q.where(or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-    return [_outgoing(d, g) for d, g in session.execute(q)]
+        statement += " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= :now)"
+    return [_outgoing(row) for row in reader(session).all(statement + " ORDER BY d.id",
+                                                          pending=str(DeliveryStatus.PENDING), now=now)]
 
 
 def claim(session, delivery_id: int, holder: str, now: dt.datetime, stale_before: dt.datetime,
@@ -150,6 +180,10 @@ def claim(session, delivery_id: int, holder: str, now: dt.datetime, stale_before
 
     A claim older than `stale_before`, or held by `takeover` (a holder known to be dead), is taken over.
     """
+    from sqlalchemy import or_, update
+
+    from snapshots.models import Delivery
+
     free = or_(Delivery.claimed_by.is_(None), Delivery.claimed_at < stale_before, Delivery.claimed_by == holder)
     if takeover:
         free = or_(free, Delivery.claimed_by == takeover)
@@ -160,6 +194,10 @@ def claim(session, delivery_id: int, holder: str, now: dt.datetime, stale_before
 
 
 def mark_sent(session, delivery_id: int, holder: str, now: dt.datetime) -> None:
+    from sqlalchemy import update
+
+    from snapshots.models import Delivery
+
     session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.claimed_by == holder)
                     .values(status=DeliveryStatus.SENT, sent_at=now, attempts=Delivery.attempts + 1,
                             claimed_by=None, claimed_at=None, last_error=None, next_attempt_at=None)
@@ -168,6 +206,10 @@ def mark_sent(session, delivery_id: int, holder: str, now: dt.datetime) -> None:
 
 def mark_attempt_failed(session, delivery_id: int, holder: str, error: str, next_attempt_at: dt.datetime | None) -> None:
     """Record a failed attempt; `next_attempt_at` None means give up (status failed)."""
+    from sqlalchemy import update
+
+    from snapshots.models import Delivery
+
     values = {"attempts": Delivery.attempts + 1, "claimed_by": None, "claimed_at": None, "last_error": error[:2000],
               "next_attempt_at": next_attempt_at}
     if next_attempt_at is None:
@@ -178,6 +220,10 @@ def mark_attempt_failed(session, delivery_id: int, holder: str, error: str, next
 
 def retry_failed(session, ids=()) -> int:
     """Failed deliveries (or these ids) become pending again, due now; returns how many."""
+    from sqlalchemy import update
+
+    from snapshots.models import Delivery
+
     q = update(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
     if ids:
         q = q.where(Delivery.id.in_(list(ids)))
@@ -187,6 +233,10 @@ def retry_failed(session, ids=()) -> int:
 
 def dismiss(session, ids=()) -> int:
     """Forget failed deliveries (all, or these ids): `status` stops counting them."""
+    from sqlalchemy import update
+
+    from snapshots.models import Delivery
+
     q = update(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
     if ids:
         q = q.where(Delivery.id.in_(list(ids)))
@@ -195,7 +245,14 @@ def dismiss(session, ids=()) -> int:
 
 def counts(session) -> dict[str, int]:
     """Deliveries per status, plus alerts not bundled yet (`queued`)."""
+    r = reader(session)
     out = {str(s): 0 for s in DeliveryStatus}
-    out.update({status: n for status, n in session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))})
-    out["queued"] = session.scalar(select(func.count()).select_from(Alert).where(Alert.digest_id.is_(None))) or 0
+    out.update(dict(r.all("SELECT status, count(*) FROM alert_deliveries GROUP BY status")))
+    out["queued"] = r.scalar("SELECT count(*) FROM alerts WHERE digest_id IS NULL") or 0
     return out
+
+
+def state(session, failed_limit: int = 20) -> dict:
+    """For `status`: deliveries per status, and the failed ones."""
+    failed = [r.to_json() for r in deliveries(session, statuses=[DeliveryStatus.FAILED], limit=failed_limit)]
+    return {**counts(session), "failed_deliveries": failed}

@@ -206,7 +206,5 @@ def after_run(db, settings, catalog, run_id: str | None) -> Report | None:
 
 
 def state(session, failed_limit: int = 20) -> dict:
-    """For `status`: deliveries per status, and the failed ones."""
-    counts = outbox.counts(session)
-    failed = [r.to_json() for r in outbox.deliveries(session, statuses=[DeliveryStatus.FAILED], limit=failed_limit)]
-    return {**counts, "failed_deliveries": failed}
+    """For `status`: deliveries per status, and the failed ones (snapshots.outbox.state)."""
+    return outbox.state(session, failed_limit)

@@ -1,7 +1,9 @@
 """`clausewatch`: one console script, one subcommand per task.
 
 Each module of this package adds its subcommands with `register(subparsers)`; a subcommand is a
-function `(args, ctx) -> exit code`. Exit codes: 0 done; 1 status check failed; 2 usage or
+function `(args, ctx) -> exit code`. The modules import only argparse-level things at the top;
+what a command needs (Scrapy, SQLAlchemy, the profile parser, the diff renderer …) is imported
+inside its function, so `--help` and the read commands start without it. Exit codes: 0 done; 1 status check failed; 2 usage or
 configuration error; 3 the run completed but some documents failed; 4 another run holds the lease;
 5 the lease was taken over mid-run (this run stopped writing); 6 the database failed; 7 Redis
 does not answer (check --distributed). Errors follow crawler/errors.py.
@@ -14,9 +16,7 @@ import sys
 
 from crawler.cli import alerts, browse, check, distributed, manage, operate, preview, web
 from crawler.cli.context import Context, UsageError
-from crawler.config import ConfigError
-from crawler.errors import ClausewatchError, StorageError, UserError
-from crawler.profiles import ProfileError
+from crawler.errors import ClausewatchError, ConfigError, ProfileError, StorageError, UserError
 
 MODULES = [check, browse, manage, preview, operate, distributed, alerts, web]
 

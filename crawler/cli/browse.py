@@ -8,8 +8,6 @@ import sys
 
 from crawler.cli.context import UsageError, color_enabled, emit_json, say, table, when
 from crawler.terminal import safe_text
-from diffing.diff import word_diff
-from diffing.render import render_html, render_terminal
 from snapshots import history
 from snapshots.history import ChangeEntry, ReviewStatus, Significance, VersionInfo, VersionKind
 
@@ -114,7 +112,7 @@ def run_changes(args, ctx) -> int:
         ctx.require_profile(pid)
     since = parse_since(args.since) if args.since else None
     ctx.sync_catalog()
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         rows = change_rows(s, ctx, profiles=args.profile, since=since,
                            status=ReviewStatus(args.status) if args.status else None,
                            significance=Significance(args.significance) if args.significance else None,
@@ -133,6 +131,9 @@ def run_changes(args, ctx) -> int:
 
 
 def _diff_text(session, old: VersionInfo, new: VersionInfo, args) -> str:
+    from diffing.diff import word_diff
+    from diffing.render import render_html, render_terminal
+
     ops = word_diff(history.text(session, old), history.text(session, new))
     if args.html:
         return render_html(ops)
@@ -141,7 +142,7 @@ def _diff_text(session, old: VersionInfo, new: VersionInfo, args) -> str:
 
 
 def run_show(args, ctx) -> int:
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         change = history.change(s, args.change_id)
         if change is None:
             raise UsageError(f"no change {args.change_id} (list them with: clausewatch changes)")
@@ -177,7 +178,7 @@ def run_show(args, ctx) -> int:
 
 
 def run_history(args, ctx) -> int:
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         doc = ctx.document(s, args.ref)
         entries = history.versions(s, doc)
     rows = [{"version": e.version.id, "fetched_at": _iso(e.version.fetched_at), "kind": e.version.kind,
@@ -196,7 +197,7 @@ def run_history(args, ctx) -> int:
 
 
 def run_version(args, ctx) -> int:
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         doc = ctx.document(s, args.ref)
         if args.at:
             version = history.version_at(s, doc, parse_since(args.at, "--at", end_of_day=True))
@@ -211,7 +212,7 @@ def run_version(args, ctx) -> int:
 
 
 def run_diff(args, ctx) -> int:
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         doc = ctx.document(s, args.ref)
         a, b = history.version(s, doc, args.a), history.version(s, doc, args.b)
         for vid, v in ((args.a, a), (args.b, b)):
@@ -223,7 +224,7 @@ def run_diff(args, ctx) -> int:
 
 def run_sources(args, ctx) -> int:
     ctx.sync_catalog()
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         states = history.documents(s)
     rows = [{"document": d.document.key, "urls": d.document.urls, "cited_by": d.cited_by, "orphaned": not d.cited_by,
              "last_fetch": _iso(d.last_fetch_at), "outcome": d.last_outcome, "reason": d.last_failure,

@@ -1,4 +1,11 @@
-"""What every subcommand needs: settings, the profiles, the database, and output helpers."""
+"""What every subcommand needs: settings, the profiles, the database, and output helpers.
+
+Everything heavy is opened on first use: `ctx.catalog` parses the profiles, `ctx.db` /
+`ctx.archive` open the database through SQLAlchemy (and migrate it), `ctx.reading()` is a read
+transaction on a bare DB-API connection (snapshots.db.ReadConnection) for the commands that only
+read, so `changes`, `show` and `sources` import neither SQLAlchemy nor the profile parser when the
+profiles have not changed since they were last synced.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,8 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
-from crawler.terminal import safe_text
-
 from crawler.config import Settings, load_settings
-from crawler.profiles import Catalog, Source, load_catalog
-from snapshots import history
-from snapshots.archive import Archive
-from snapshots.db import Database, open_database
-from snapshots.history import DocumentRef
+from crawler.terminal import safe_text
 
 
 class UsageError(Exception):
@@ -28,12 +29,34 @@ class Context:
                                                 database_url=args.database_url)
 
     @cached_property
-    def catalog(self) -> Catalog:
+    def catalog(self):
+        """The profiles (crawler.profiles.Catalog), parsed on first use."""
+        from crawler.profiles import load_catalog
+
         return load_catalog(self.settings.profiles)
 
     @cached_property
-    def db(self) -> Database:
+    def db(self):
+        """The database through SQLAlchemy (snapshots.db.Database), created or upgraded on first use."""
+        from snapshots.db import open_database
+
         return open_database(self.settings.database)
+
+    @cached_property
+    def reads(self):
+        """For reading only: a bare DB-API connection (snapshots.db.ReadConnection), without SQLAlchemy —
+        or `db` for a database in memory, which only the engine's own connection sees."""
+        from snapshots.db import ReadConnection
+        from snapshots.sql import database_path
+
+        url = self.settings.database
+        if url.startswith("sqlite") and database_path(url) is None:
+            return self.db
+        return ReadConnection(url)
+
+    def reading(self):
+        """A read transaction for history's queries (a snapshots.sql.Reader, or a session in memory)."""
+        return self.reads.session()
 
     @cached_property
     def archive(self):
@@ -56,14 +79,22 @@ class Context:
 
     def sync_catalog(self) -> None:
         """Bring the citations up to date with the profiles as they are now, so listings never show
-        removed sources or old names of renamed ones (the same sync a check does first)."""
-        from snapshots.documents import sync_catalog
+        removed sources or old names of renamed ones (the same sync a check does first).
 
+        One SELECT when the profile files are the ones last synced: then nothing is parsed or written."""
+        from snapshots.documents import files_fingerprint, sync_catalog, synced_files
+
+        files = files_fingerprint(self.settings.profiles)
+        with self.reading() as r:
+            if synced_files(r) == files:
+                return
         with self.archive.transaction() as tx:
-            sync_catalog(tx.session, self.catalog)
+            sync_catalog(tx.session, self.catalog, files=files)
 
     def close(self) -> None:
         """Release the database connections, if the command opened any."""
+        if "reads" in self.__dict__ and self.reads is not self.__dict__.get("db"):
+            self.reads.close()
         if "db" in self.__dict__:
             self.db.dispose()
 
@@ -73,7 +104,8 @@ class Context:
             print(f"clausewatch: invalid profile: {error}", file=sys.stderr)
         return bool(self.catalog.errors)
 
-    def source(self, ref: str) -> Source:
+    def source(self, ref: str):
+        """The crawler.profiles.Source behind PROFILE/SOURCE."""
         if "/" not in ref:
             raise UsageError(f"{ref!r}: expected PROFILE/SOURCE, e.g. mistral-api/dpa")
         try:
@@ -81,8 +113,10 @@ class Context:
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
 
-    def document(self, session, ref: str) -> DocumentRef:
-        """The Document behind PROFILE/SOURCE — also for a source no profile cites any more."""
+    def document(self, session, ref: str):
+        """The Document (history.DocumentRef) behind PROFILE/SOURCE — also for a source no profile cites any more."""
+        from snapshots import history
+
         try:
             key = self.source(ref).key
         except UsageError:
@@ -110,12 +144,15 @@ def say(*parts, file=None) -> None:
 def table(rows: list[list], headers: list[str], out=None) -> None:
     """A plain aligned table for people (scripts use --json)."""
     out = out or sys.stdout
-    cells = [[safe_text(c, keep_newlines=False) for c in row] for row in rows]  # page text cannot drive the terminal
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    # page text cannot drive the terminal: a cell that is all printable (no control, format or
+    # line-breaking character) is what safe_text would return anyway
+    if not all(map(str.isprintable, (c for row in cells for c in row if c))):
+        cells = [[safe_text(c, keep_newlines=False) for c in row] for row in cells]
+    widths = [max(map(len, column)) for column in zip(headers, *cells)] if cells else [len(h) for h in headers]
     widths[-1] = 0  # last column runs free
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(), file=out)
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+    line = "  ".join(f"{{:<{w}}}" for w in widths).format
+    out.write("\n".join(line(*row).rstrip() for row in [headers, *cells]) + "\n")
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import socket
 import sys
 
 from crawler.cli.context import UsageError
-from crawler.distributed import DEFAULT_QUEUE, shared_database_problem
 
+DEFAULT_QUEUE = "clausewatch"  # crawler.distributed.DEFAULT_QUEUE, here without its imports (a test keeps them equal)
 RENDER_TIMEOUT = 60.0  # seconds; bounds a rendered page's load beyond its own `render_timeout`
 
 
@@ -48,6 +46,8 @@ def same_machine_option(p) -> None:
 
 
 def require_shared_setup(args, ctx) -> None:
+    from crawler.distributed import shared_database_problem
+
     if not ctx.settings.redis_url:
         raise UsageError("no Redis to share pages through: set redis_url in clausewatch.toml or "
                          "CLAUSEWATCH_REDIS_URL=redis://host:6379/0")
@@ -78,6 +78,9 @@ def distributed_fetch(args, ctx):
 
 
 def run_worker(args, ctx) -> int:
+    import importlib.util
+    import socket
+
     from crawler.crawl import crawl
     from spiders.documents_redis import DocumentsRedisSpider
 

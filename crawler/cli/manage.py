@@ -81,7 +81,7 @@ def evidence_rows(ctx, profiles=()) -> list[dict]:
 
     wanted = [p for p in ctx.catalog.profiles.values() if not profiles or p.id in profiles]
     keys = [p.sources[ev.source].key for p in wanted for c in p.criteria for ev in c.evidence]
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         texts = history.current_texts(s, keys)
     rows = []
     for profile in wanted:
@@ -113,7 +113,7 @@ def run_evidence(args, ctx) -> int:
 
 
 def run_anomalies(args, ctx) -> int:
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         entries = history.anomalies(s, closed=args.all)
     rows = [{"id": a.id, "url": a.url, "kind": a.kind, "since": a.since.isoformat() + "Z", "detail": a.detail,
              "open": a.open, "closed_at": a.closed_at.isoformat() + "Z" if a.closed_at else None} for a in entries]

@@ -13,7 +13,6 @@ import os
 import sys
 
 from crawler.cli.context import UsageError, emit_json, plural, table
-from crawler.profiles import parse_interval
 
 EXIT_LEASE_HELD = 4
 
@@ -59,6 +58,8 @@ def exclusive(kind: str):
 
 
 def _duration(text: str, option: str) -> dt.timedelta:
+    from crawler.profiles import parse_interval
+
     seconds = parse_interval(text)
     if not seconds:
         raise UsageError(f"{option} {text!r}: expected a number and s/m/h/d, e.g. 36h or 90d")
@@ -108,10 +109,10 @@ def run_schedule(args, ctx) -> int:
 # -- status -----------------------------------------------------------------------------------
 def collect_status(ctx, max_age: dt.timedelta) -> dict:
     from scheduler import lease, plan
-    from snapshots import history
+    from snapshots import history, outbox
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    with ctx.archive.reading() as s:
+    with ctx.reading() as s:
         last, completed = history.last_run(s), history.last_completed_run(s)
         cites = history.citations(s)
         anomalies = [{"id": a.id, "kind": a.kind, "url": a.url, "since": _iso(a.since), "detail": a.detail,
@@ -122,15 +123,16 @@ def collect_status(ctx, max_age: dt.timedelta) -> dict:
                     "failing_since": _iso(history.failing_since(s, f.document.id))}
                    for f in history.failing_documents(s, at_least=1)]
         all_failed = [p.profile for p in history.profiles_failing(s) if p.documents and p.failed == p.documents]
+        holder = lease.held(s)
+        alerts = outbox.state(s)
     too_long = [f["document"] for f in failing if f["failing_since"]
                 and now - dt.datetime.fromisoformat(f["failing_since"].rstrip("Z")) > max_age]
     failing = [f for f in failing if f["failures"] >= 2 or f["document"] in too_long]  # shown: failing repeatedly
-    holder = lease.current(ctx.db)
     next_runs = []
     catalog = ctx.catalog
     if catalog.profiles:
         entries = plan.build(catalog, ctx.settings.schedule_default)
-        checks = plan.last_checks(ctx.db, [k for e in entries for k in e.documents])
+        checks = plan.last_checks(ctx.reads, [k for e in entries for k in e.documents])
         aware_now = now.replace(tzinfo=plan.UTC)
         for entry in entries:
             due = plan.due_time(entry, checks, aware_now)
@@ -138,10 +140,6 @@ def collect_status(ctx, max_age: dt.timedelta) -> dict:
                               "overdue": due <= aware_now, "documents": len(entry.documents)})
         next_runs.sort(key=lambda r: r["due"])
     finished = completed.finished_at if completed else None
-    from crawler.alerts.deliver import state as alert_state
-
-    with ctx.db.session() as s:
-        alerts = alert_state(s)
     return {
         "last_run": _run_json(last) if last else None,
         "last_completed_at": _iso(finished),

@@ -1,0 +1,30 @@
+"""How a stored blob turns back into its bytes: `zlib`, `zstd`, or a `zstd-delta` whose dictionary
+is the (full) base blob's bytes. See snapshots.store for how and why blobs are written so.
+
+No database code here: `history` reads blob rows with plain SQL (snapshots.sql) and decodes them
+with `decode`, so the CLI's `show` works without SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+
+def decode_full(key: str, codec: str, data: bytes) -> bytes:
+    if codec == "zlib":
+        return zlib.decompress(data)
+    if codec == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompress(data)
+    raise LookupError(f"blob {key}: codec {codec!r} cannot be a delta base")
+
+
+def decode(key: str, codec: str, data: bytes, base: bytes | None = None) -> bytes:
+    """The original bytes of a blob; `base`: the decoded bytes of its base, for a zstd-delta."""
+    if codec != "zstd-delta":
+        return decode_full(key, codec, data)
+    import zstandard
+
+    dictionary = zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    return zstandard.ZstdDecompressor(dict_data=dictionary).decompress(data)
