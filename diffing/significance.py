@@ -21,23 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from enum import StrEnum
 
 from diffing.edits import Edit
+from diffing.levels import Significance
 from diffing.links import is_definitions_only
 from diffing.textkey import is_copyright_line, match_key, strip_dates, strip_timestamps, strip_volatile
-
-
-class Significance(StrEnum):
-    """How much a change matters; ordered: cosmetic < minor < material."""
-
-    COSMETIC = "cosmetic"
-    MINOR = "minor"
-    MATERIAL = "material"
-
-    @property
-    def rank(self) -> int:
-        return ("cosmetic", "minor", "material").index(self.value)
 
 
 COSMETIC, MINOR, MATERIAL = Significance.COSMETIC, Significance.MINOR, Significance.MATERIAL

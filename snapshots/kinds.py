@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from diffing.significance import Significance  # noqa: F401 - one vocabulary: defined beside the significance rules
+from diffing.levels import Significance  # noqa: F401 - one vocabulary, defined in diffing
 
 
 class Outcome(StrEnum):
