@@ -100,6 +100,13 @@ def test_redis_that_does_not_answer_is_one_line_and_nothing_is_recorded(cli, hom
         assert s.scalars(select(Run)).all() == []
 
 
+def test_a_worker_whose_redis_does_not_answer_says_so_in_one_line(cli, home):
+    home.env["CLAUSEWATCH_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    code, _, err = cli("worker", "--same-machine", "--idle-exit", "1")
+    line = one_line(err)
+    assert code == 7 and "redis 127.0.0.1:1/0" in line and "no page was taken" in line
+
+
 def test_a_read_only_database_is_one_line_and_the_file_is_untouched(cli, home):
     cli("sources")  # creates the schema
     path = home.dir / "clausewatch.db"

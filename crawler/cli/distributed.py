@@ -84,7 +84,10 @@ def run_worker(args, ctx) -> int:
     from crawler.crawl import crawl
     from spiders.documents_redis import DocumentsRedisSpider
 
+    from crawler.distributed import connect
+
     require_shared_setup(args, ctx)
+    connect(ctx.settings.redis_url, "no page was taken").close()  # one line and exit 7, not a crawl that waits on nothing
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
     started = []
