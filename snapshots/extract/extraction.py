@@ -20,14 +20,25 @@ _LINK_DEFINITION = re.compile(r"^\[(?:[^\]\\]|\\.)+\]: \S+$", re.M)  # links.lin
 
 # characters that are neither word characters nor the joiners of _WORD
 _PUNCTUATION = ".,;:!?()[]{}<>\"*#/\\|`~@$%^&+=…§•·"
+# ASCII bytes -> a (in \w), j (the joiners of _WORD) or a space
+_ASCII_CLASSES = bytes(97 if b < 128 and (chr(b).isalnum() or b == 95) else 106 if b in b"-'" else 32 for b in range(256))
 
 
 def count_words(text: str) -> int:
     """``len(_WORD.findall(text))`` without building the list of words.
 
-    A word never spans whitespace, so the count is the sum over whitespace-separated tokens; a
-    token that is one run of word characters between punctuation (most of them) is one word, and
-    only the others go through the pattern. A third faster than ``findall`` on a 100 KB page."""
+    ASCII text (most pages) is mapped byte by byte to ``a`` (a word character), ``j`` (a joiner:
+    ``-`` or ``'``) or a space, and counted with substring counts, all in C: a word is a run of
+    ``a`` (one starts after a space, after a joiner or at the very start), and every joiner with a
+    word character on both sides glues two runs into one word. Other text goes token by token:
+    a token that is one run of word characters between punctuation (most of them) is one word,
+    and only the others go through the pattern."""
+    if text.isascii():
+        m = text.encode("ascii").translate(_ASCII_CLASSES)
+        runs = m.count(b" a") + m.count(b"ja") + m.startswith(b"a")
+        if b"j" in m:  # joiners followed by a word character, after one
+            runs -= m.count(b"aj") - m.count(b"aj ") - m.count(b"ajj") - m.endswith(b"aj")
+        return runs
     count = 0
     for token in text.split():
         core = token.strip(_PUNCTUATION)
