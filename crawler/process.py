@@ -107,6 +107,7 @@ class Processor:
         self.open_anomalies: set[int] = set()
         self.keys: dict[int, str] = {}  # document id -> key, of the documents of the run
         self.settling: list | None = None  # while a batch is recorded: its settled documents, in order
+        self.fetched_at: dict = {}  # document id -> when its newest snapshot of the run was fetched
 
     # -- building jobs -------------------------------------------------------------------
     def jobs_for(self, session, docs: list[documents.DocumentState], snap_ids: dict[int, dict[str, int]],
@@ -144,6 +145,7 @@ class Processor:
             if job is None:
                 continue
             snaps = {url: facts[i] for url, i in snap_ids[doc.id].items()}
+            self.fetched_at[doc.id] = max(f.fetched_at for f in snaps.values())
             job.pages = [Page(url, bodies[snaps[url].sha256], snaps[url].content_type) for url in doc.urls]
             if doc.id in previous:
                 job.previous_pages = [Page(url, bodies[f.sha256], f.content_type)
@@ -448,7 +450,7 @@ class Processor:
 
     def _record(self, a: Analysis, key: str) -> recorder.VersionRecord:
         out = recorder.VersionRecord(a.text, a.key, a.words, a.format, a.extractor_version, self._rules_of(key),
-                                     a.added_words, a.removed_words)
+                                     a.added_words, a.removed_words, fetched_at=self.fetched_at.get(a.document_id))
         for citing, result in a.assessments:
             findings = [(f.kind, f.criterion, f.detail, f.section) for f in result.findings]
             significance, alertable, summary = result.significance, result.reported, result.summary

@@ -76,6 +76,7 @@ class VersionRecord:
     added_words: int = 0
     removed_words: int = 0
     assessments: list = field(default_factory=list)  # AssessmentRecord
+    fetched_at: dt.datetime | None = None  # of the newest snapshot (read from them when not given)
 
 
 def run_fetches(session, run_id: str) -> dict[str, FetchFact]:
@@ -229,7 +230,8 @@ def write_version(tx, document_id: int, record: VersionRecord, snapshot_ids, kin
     put_blobs(s, {text_key: text})
     doc = s.get(Document, document_id)
     previous_id = doc.current_version_id
-    fetched_at = s.scalar(select(func.max(Snapshot.fetched_at)).where(Snapshot.id.in_(list(snapshot_ids))))
+    fetched_at = record.fetched_at or s.scalar(select(func.max(Snapshot.fetched_at))
+                                               .where(Snapshot.id.in_(list(snapshot_ids))))
     version = Version(document_id=doc.id, text_sha256=text_key, key=record.key, words=record.words,
                       snapshot_ids=sorted(snapshot_ids), extractor_version=record.extractor_version,
                       rules=record.rules, format=record.format, kind=kind, fetched_at=fetched_at or utcnow())

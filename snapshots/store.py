@@ -118,7 +118,8 @@ def insert_blobs(session, rows: list[dict]) -> None:
         have = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_([r["sha256"] for r in rows]))))
         session.add_all(Blob(**r) for r in rows if r["sha256"] not in have)
         return
-    session.execute(insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
+    # on the connection, not through the ORM: half the cost per statement, and blobs need no flush order
+    session.connection().execute(insert(Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"]), rows)
 
 
 def put_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None = None) -> None:

@@ -14,7 +14,7 @@ __all__ = ["extract", "Extraction", "EXTRACTOR_VERSION", "PROBLEM_KINDS"]
 # Bump whenever the text produced for the same body and rules may change.
 EXTRACTOR_VERSION = "1.2.0"
 PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell", "moved")
-_HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
+_HEADING = re.compile(r"#{1,6} (.+)")  # matched at the start of a line
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 _LINK_DEFINITION = re.compile(r"^\[(?:[^\]\\]|\\.)+\]: \S+$", re.M)  # links.link_definitions: not words
 
@@ -84,7 +84,8 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
     return Extraction(
         text=text,
         format=kind,
-        headings=[match.group(1).strip() for match in _HEADING.finditer(text)],
+        headings=[match.group(1).strip() for line in text.split("\n") if line[:1] == "#"
+                  and (match := _HEADING.match(line))],
         words=count_words(_LINK_DEFINITION.sub("", text) if "]: " in text else text),
         problem_kind=problem_kind,
         problem=problem,

@@ -60,7 +60,9 @@ def _keep_button(el) -> bool:
 
 
 def _collapse(parts: list[str]) -> str:
-    text = "".join(parts)
+    text = parts[0] if len(parts) == 1 else "".join(parts)
+    if _BR not in text:  # one line (nearly always): no line list to build
+        return " ".join(text.split())
     lines = [" ".join(line.split()) for line in text.split(_BR)]
     return "\n".join(lines).strip("\n")
 
