@@ -76,7 +76,17 @@ def _has_visible_words(el, count: int) -> bool:
     words are only counted as far as needed: a long document stops after a few dozen."""
     hidden = sum(len(_WORDS.findall(text_of(node))) for node in el.iter("script", "style", "noscript", "template"))
     needed = count + hidden
-    return sum(1 for _ in islice(_WORDS.finditer(text_of(el)), needed)) >= needed
+    # growing prefixes of the text: a prefix never has more words than the whole (a cut can only
+    # shorten its last word), so enough words in a prefix are enough
+    parts, size, check = [], 0, 4096
+    for chunk in el.itertext():
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= check:
+            if sum(1 for _ in islice(_WORDS.finditer("".join(parts)), needed)) >= needed:
+                return True
+            check *= 4
+    return sum(1 for _ in islice(_WORDS.finditer("".join(parts)), needed)) >= needed
 
 
 def stub_target(body: bytes, url: str, content_type: str | None = None) -> str | None:
