@@ -111,3 +111,4 @@ def test_a_re_check_after_an_edit_in_the_region_is_extracted_and_changed():
     result = analyse(job(policy(edit="We now also share it with partners."), policy()))
     assert not result.same_regions and result.changed
     assert result.added_words == 7 and "share it with partners" in result.text
+
