@@ -276,7 +276,17 @@ class SnapshotWriter:
             with self.db.session() as s:
                 insert_blobs(s, rows)
         with self.db.session() as s:
-            for r, digest, outcome in batch:
+            # the batch's snapshots first, in one flush (a multi-row INSERT … RETURNING), not one each
+            snapshots = {i: Snapshot(url=r.url, sha256=digest, headers_sha256=r.headers_key, fetched_at=r.at,
+                                     status=r.status or 200, final_url=r.final_url or r.url,
+                                     content_type=_header(r.headers, "content-type"), etag=_header(r.headers, "etag"),
+                                     last_modified=_header(r.headers, "last-modified"), size=len(r.body),
+                                     run_id=r.run_id)
+                         for i, (r, digest, outcome) in enumerate(batch) if outcome == "pending"}
+            if snapshots:
+                s.add_all(snapshots.values())
+                s.flush()
+            for i, (r, digest, outcome) in enumerate(batch):
                 fetch = Fetch(run_id=r.run_id, url=r.url, at=r.at, status=r.status, final_url=r.final_url,
                               bytes=len(r.body) if r.body is not None else None, duration_ms=r.duration_ms,
                               outcome=outcome, reason=r.failure or r.redirect,
@@ -287,12 +297,7 @@ class SnapshotWriter:
                     if r.not_modified:
                         fetch.reason = "not modified (304)"
                 elif outcome == "pending":
-                    snap = Snapshot(url=r.url, sha256=digest, headers_sha256=r.headers_key, fetched_at=r.at,
-                                    status=r.status or 200, final_url=r.final_url or r.url,
-                                    content_type=_header(r.headers, "content-type"), etag=_header(r.headers, "etag"),
-                                    last_modified=_header(r.headers, "last-modified"), size=len(r.body), run_id=r.run_id)
-                    s.add(snap)
-                    s.flush()
+                    snap = snapshots[i]
                     fetch.snapshot_id = snap.id
                     self.known[r.url] = LastFetch(digest, snap.etag, snap.last_modified, snap.id, r.headers_key)
                 s.add(fetch)
