@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from diffing.assess import CriterionRef, assess
 from diffing.diff import diff_stats, word_diff
 from snapshots.extract import EXTRACTOR_VERSION, ExtractError, Rules, comparison_key, extract
+from snapshots.extract.region import region_key
 
 # Markers of bot challenges, captchas and login walls served instead of the document (lower case).
 BLOCK_MARKERS = (
@@ -28,6 +29,7 @@ ERROR_MARKERS = (
     "service unavailable", "404 not found",
 )
 
+SHORT_WORDS = 150  # below this many words, a page is looked at for challenge and error-page markers
 SHRINK_MIN_WORDS = 200  # below this many words, a >50% shrink is reported as a change, not held as suspicious
 
 
@@ -62,6 +64,9 @@ class Job:
     accept_shrink: bool = False
     rebaseline: bool = False  # re-extraction: no suspicion checks, assessments not needed
     accept_key: str | None = None  # a guarded text seen before: if it is still the same, it becomes current
+    # the pages the current version was read from (same URLs, same order), when their regions may be
+    # compared (see region_check): a page whose regions are the same elements needs no extraction
+    previous_pages: list[Page] | None = None
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Analysis:
     removed_words: int = 0
     assessments: list = field(default_factory=list)  # (Citing, diffing.assess.Assessment)
     extractor_version: str = EXTRACTOR_VERSION
+    same_regions: bool = False  # unchanged without extraction: every page's regions are as before
 
 
 def blocked_marker(body: bytes) -> str | None:
@@ -98,8 +104,33 @@ def error_marker(text: str) -> str | None:
     return next((m for m in ERROR_MARKERS if m in lowered), None)
 
 
+def region_check(job: Job) -> bool:
+    """The job's pages may be compared with the current version's by their regions.
+
+    Only for a plain re-check of a document long enough that no marker, shell or stub judgement
+    depends on more than its text (SHORT_WORDS), with no guarded text or accepted shrink waiting."""
+    return (not job.rebaseline and job.previous_key is not None and job.previous_words >= SHORT_WORDS
+            and job.accept_key is None and not job.accept_shrink)
+
+
+def same_regions(job: Job) -> bool:
+    """Every page's regions are the elements the current version's text was rendered from."""
+    previous = job.previous_pages
+    if not previous or not region_check(job) or [p.url for p in previous] != [p.url for p in job.pages]:
+        return False
+    for page, before in zip(job.pages, previous):
+        key = region_key(page.body, page.content_type, job.rules, page.url, EXTRACTOR_VERSION)
+        if key is None or key != region_key(before.body, before.content_type, job.rules, before.url,
+                                            EXTRACTOR_VERSION):
+            return False
+    return True
+
+
 def analyse(job: Job) -> Analysis:
     out = Analysis(job.document_id, previous_words=job.previous_words)
+    if same_regions(job):  # bytes changed outside the document (markup churn): its text is the same
+        out.key, out.words, out.same_regions = job.previous_key, job.previous_words, True
+        return out
     texts, formats = [], []
     for page in job.pages:
         extraction = _extract(page, job.rules, out)
@@ -110,12 +141,12 @@ def analyse(job: Job) -> Analysis:
             out.problem = f"the document moved: {extraction.problem}; no version recorded"
             return out
         # a real document may mention "captcha"; only a short page carrying a marker is a challenge
-        marker = None if job.rebaseline or extraction.words >= 150 else blocked_marker(page.body)
+        marker = None if job.rebaseline or extraction.words >= SHORT_WORDS else blocked_marker(page.body)
         if marker:
             out.problem_kind, out.problem_url = "blocked", page.url
             out.problem = f"bot challenge or login wall (page marker {marker!r}); no version recorded"
             return out
-        error = None if job.rebaseline or extraction.words >= 150 else error_marker(extraction.text)
+        error = None if job.rebaseline or extraction.words >= SHORT_WORDS else error_marker(extraction.text)
         if error and not out.guard:
             out.guard, out.problem_url = "error-page", page.url
             out.problem = f"an error page was served instead of the document ({error!r}); no version recorded"

@@ -4,8 +4,15 @@ Plain Python (no Scrapy, no SQL): it decides, the archive records (snapshots.rec
 snapshots.anomalies, snapshots.runs). Per document of the run: fetch failures become anomalies;
 documents whose newest snapshots are all processed are unchanged; the rest are analysed
 (crawler.analysis) in a process pool over both cores, a bounded number at a time so memory stays
-flat, and the results are recorded here, in the parent, one short transaction per document. What
-happened is told as events to the archive's listeners (progress, logs, the alert outbox).
+flat, and the results are recorded here, in the parent. Jobs are read `JOB_CHUNK` documents at a
+time and results recorded `RECORD_BATCH` to a transaction (a few queries per batch, not per
+document); a crash loses at most one uncommitted batch, whose snapshots stay unprocessed and are
+analysed again by the next check. What happened is told as events to the archive's listeners
+(progress, logs, the alert outbox).
+
+A re-check whose bytes changed but whose regions did not (markup churn: a session token in a nav
+link) is not extracted at all: the worker compares the regions' keys with those of the pages the
+current version was read from (snapshots.extract.region) and answers unchanged.
 
 Guards never hold a document forever: a text held back as suspicious (a big shrink, an error page
 served with 200, a script shell) that is still the same at the next check (or after `confirm`
@@ -23,7 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 
 from crawler import crashpoints
-from crawler.analysis import Analysis, Citing, Job, Page, analyse
+from crawler.analysis import Analysis, Citing, Job, Page, analyse, region_check
 from crawler.config import Settings
 from crawler.fetch_errors import immediate_anomaly
 from crawler.pids import process_alive
@@ -36,6 +43,8 @@ from snapshots.extract import EXTRACTOR_VERSION
 from snapshots.kinds import AnomalyKind, FindingKind, Outcome, Significance, VersionKind
 
 TRIAGE_CHUNK = 200  # documents settled per transaction
+JOB_CHUNK = 16  # documents whose jobs are read in one go (their bodies are held until analysed)
+RECORD_BATCH = 32  # analyses recorded per transaction
 GUARD_NAMES = {"shrink": "a big shrink", "error-page": "an error page", "script-shell": "a script shell",
                "truncated-tail": "a text cut off at its end"}
 
@@ -86,7 +95,8 @@ def citing_of(catalog: Catalog, key: str) -> list[Citing]:
 
 
 class Processor:
-    """Processes the documents of one run; at most two jobs per worker (and their bodies) are held at once."""
+    """Processes the documents of one run; at most two jobs per worker and one chunk of jobs (and their
+    bodies) are held at once."""
 
     def __init__(self, settings: Settings, archive: Archive, catalog: Catalog, run_id: str):
         if not isinstance(archive, Archive):  # a bare Database: no listeners
@@ -95,23 +105,52 @@ class Processor:
         self.summary = RunSummary(run_id)
         self.workers = settings.processes or os.cpu_count() or 1
         self.open_anomalies: set[int] = set()
+        self.keys: dict[int, str] = {}  # document id -> key, of the documents of the run
+        self.settling: list | None = None  # while a batch is recorded: its settled documents, in order
+        self.fetched_at: dict = {}  # document id -> when its newest snapshot of the run was fetched
 
     # -- building jobs -------------------------------------------------------------------
-    def job_for(self, session, doc: documents.DocumentState, snaps: dict, rebaseline=False) -> Job | None:
-        sources = self.catalog.citations(doc.key)
-        if not sources:
-            return None
-        first = sources[0]
-        pages = [Page(url, recorder.body(session, snaps[url]), snaps[url].content_type) for url in doc.urls]
-        pending = doc.pending or {}
-        job = Job(doc.id, pages, first.rules, citing=citing_of(self.catalog, doc.key),
-                  ignore=tuple(p for s in sources for p in s.ignore), vocabulary=self.settings.vocabulary,
-                  accept_shrink=doc.accept_next, rebaseline=rebaseline,
-                  accept_key=pending.get("key") if pending.get("guard") and self._guard_due(doc) else None)
-        current = recorder.current_version(session, doc.current_version_id)
-        if current is not None:
-            job.previous_text, job.previous_key, job.previous_words = current.text, current.key, current.words
-        return job
+    def jobs_for(self, session, docs: list[documents.DocumentState], snap_ids: dict[int, dict[str, int]],
+                 rebaseline=False) -> list[tuple[documents.DocumentState, Job | None]]:
+        """(document, its job) for each of `docs`, whose pages are the snapshots `snap_ids[doc.id]`
+        ({url: snapshot id}); the job is None for a document nobody cites. Read in a few queries
+        for all of them, not a few per document."""
+        facts = recorder.snapshot_facts(session, [i for d in docs for i in snap_ids[d.id].values()])
+        currents = recorder.current_versions(session, {d.current_version_id for d in docs} - {None})
+        built = []
+        for doc in docs:
+            sources = self.catalog.citations(doc.key)
+            if not sources:
+                built.append((doc, None, None))
+                continue
+            pending = doc.pending or {}
+            job = Job(doc.id, [], sources[0].rules, citing=citing_of(self.catalog, doc.key),
+                      ignore=tuple(p for s in sources for p in s.ignore), vocabulary=self.settings.vocabulary,
+                      accept_shrink=doc.accept_next, rebaseline=rebaseline,
+                      accept_key=pending.get("key") if pending.get("guard") and self._guard_due(doc) else None)
+            current = currents.get(doc.current_version_id)
+            if current is not None:
+                job.previous_text, job.previous_key, job.previous_words = current.text, current.key, current.words
+            built.append((doc, job, current))
+        # markup churn is told from a change by the regions of the pages the current version was read from
+        comparable = [(doc, current) for doc, job, current in built if current is not None and region_check(job)]
+        before = recorder.snapshot_facts(session, {i for _, current in comparable for i in current.snapshot_ids})
+        previous: dict[int, dict] = {}
+        for doc, current in comparable:
+            by_url = {before[i].url: before[i] for i in current.snapshot_ids if i in before}
+            if all(url in by_url and by_url[url].id != snap_ids[doc.id][url] for url in doc.urls):
+                previous[doc.id] = by_url
+        bodies = recorder.bodies(session, [*facts.values(), *(f for by_url in previous.values() for f in by_url.values())])
+        for doc, job, _ in built:
+            if job is None:
+                continue
+            snaps = {url: facts[i] for url, i in snap_ids[doc.id].items()}
+            self.fetched_at[doc.id] = max(f.fetched_at for f in snaps.values())
+            job.pages = [Page(url, bodies[snaps[url].sha256], snaps[url].content_type) for url in doc.urls]
+            if doc.id in previous:
+                job.previous_pages = [Page(url, bodies[f.sha256], f.content_type)
+                                      for url, f in ((u, previous[doc.id][u]) for u in doc.urls)]
+        return [(doc, job) for doc, job, _ in built]
 
     def _follows_moves(self, key: str) -> bool:
         """A moved document is followed (follow_moves): its new place continues its history."""
@@ -169,7 +208,10 @@ class Processor:
                     doc = documents.state(session, doc_id)
                     current = recorder.current_version(session, doc.current_version_id)
                     snaps = recorder.snapshots_by_id(session, current.snapshot_ids)
-                    job = self.job_for(session, doc, snaps, rebaseline=True) if not set(doc.urls) - set(snaps) else None
+                    if set(doc.urls) - set(snaps):
+                        continue
+                    [(_, job)] = self.jobs_for(session, [doc], {doc.id: {u: snaps[u].id for u in doc.urls}},
+                                               rebaseline=True)
                 if job is not None:
                     yield job
 
@@ -210,26 +252,41 @@ class Processor:
         keys = list(plan.documents)
         for chunk in range(0, len(keys), TRIAGE_CHUNK):  # short transactions: the lease heartbeat writes too
             with self.archive.transaction() as tx:
-                for doc in documents.states(tx.session, keys[chunk:chunk + TRIAGE_CHUNK]):
+                states = documents.states(tx.session, keys[chunk:chunk + TRIAGE_CHUNK])
+                rows = recorder.load_documents(tx.session, [doc.id for doc in states])  # held for the writes below
+                for doc in states:
+                    self.keys[doc.id] = doc.key
                     job = self.triage(tx, doc, plan.documents[doc.key], fetches, snapshots)
                     if job:
                         todo.append(job)
+                del rows
             crashpoints.reached("process.triaged")
 
-        def jobs():
-            for doc_id, snap_ids in todo:
-                with self.archive.reading() as session:
-                    doc = documents.state(session, doc_id)
-                    snaps = recorder.snapshots_by_id(session, snap_ids.values())
-                    job = self.job_for(session, doc, snaps)
-                if job is None:
-                    with self.archive.transaction() as tx:
-                        self._settled(tx, doc, Outcome.UNCHANGED, snap_ids.values())
-                    continue
-                yield job
+        snap_ids = dict(todo)
 
-        snap_ids_of = {doc_id: list(ids.values()) for doc_id, ids in todo}
-        self.run_jobs(jobs(), lambda a: self.record(a, snap_ids_of[a.document_id]))
+        def jobs():
+            for chunk in range(0, len(todo), JOB_CHUNK):
+                with self.archive.reading() as session:
+                    docs = documents.states(session, [self.keys[doc_id] for doc_id, _ in todo[chunk:chunk + JOB_CHUNK]])
+                    built = self.jobs_for(session, docs, snap_ids)
+                for doc, job in built:
+                    if job is None:
+                        with self.archive.transaction() as tx:
+                            self._settled(tx, doc, Outcome.UNCHANGED, snap_ids[doc.id].values())
+                    else:
+                        yield job
+
+        analysed: list[Analysis] = []
+
+        def record(a: Analysis | None) -> None:
+            if a is not None:
+                analysed.append(a)
+            if len(analysed) >= RECORD_BATCH or (a is None and analysed):
+                self.record([(a, list(snap_ids[a.document_id].values())) for a in analysed])
+                analysed.clear()
+
+        self.run_jobs(jobs(), record)
+        record(None)
         s.sync()
         with self.archive.transaction() as tx:
             finished = runs.finish(tx, self.run_id, s.counts())
@@ -285,56 +342,82 @@ class Processor:
     def _settled(self, tx, doc, outcome: Outcome, snapshot_ids=(), pending_fetches=True) -> None:
         """The document was fetched and read fine: count it, reset failures, close anomalies."""
         self.summary.count(outcome)
-        recorder.settled(tx, doc.id, self.run_id, outcome, snapshot_ids, pending_fetches)
+        if self.settling is not None:  # recording a batch: written together at its end
+            self.settling.append((doc.id, outcome, list(snapshot_ids), pending_fetches))
+        else:
+            recorder.settled(tx, doc.id, self.run_id, outcome, snapshot_ids, pending_fetches)
         if doc.id in self.open_anomalies:
             anomalies.close_all(tx, doc.id, self.run_id)
             self.open_anomalies.discard(doc.id)
 
     # -- recording one analysis ----------------------------------------------------------
-    def record(self, a: Analysis, snapshot_ids: list[int]) -> None:
-        crashpoints.reached("process.analysed")
-        self._record_in(a, snapshot_ids)
-        crashpoints.reached("record.committed")
-
-    def _record_in(self, a: Analysis, snapshot_ids: list[int]) -> None:
+    def record(self, batch: list[tuple[Analysis, list[int]]]) -> None:
+        """Record analyses (with their snapshot ids) in one transaction: all of them or, after a crash,
+        none (their snapshots stay unprocessed and the next check analyses them again)."""
+        for _ in batch:
+            crashpoints.reached("process.analysed")
         with self.archive.transaction() as tx:
-            doc = documents.state(tx.session, a.document_id)
-            if a.moved_to:  # a redirect stub: the document lives elsewhere now
-                url = a.problem_url or doc.urls[0]
-                recorder.fetch_outcome(tx, doc.urls, self.run_id, Outcome.FAILED, a.problem)
-                detail = (f"{url} is a redirect stub pointing at {a.moved_to}; update the source's url "
-                          f"(no version recorded meanwhile)")
-                self._anomaly(tx, doc, url, AnomalyKind.MOVED, detail)
-                self._failed(tx, doc, url, detail, None, anomaly_done=True)
-                return
-            if a.problem_kind and a.guard:  # held back; it becomes current if it is still so next time
-                self._hold(tx, doc, a, snapshot_ids)
-                return
-            if a.problem_kind:
-                url = a.problem_url or doc.urls[0]  # snapshots stay unprocessed: the next check looks again
-                recorder.fetch_outcome(tx, doc.urls, self.run_id, Outcome.FAILED, a.problem)
-                if a.problem_kind in (AnomalyKind.BLOCKED, AnomalyKind.SUSPICIOUS):
-                    self._anomaly(tx, doc, url, AnomalyKind(a.problem_kind), a.problem)
-                    self._failed(tx, doc, url, a.problem, None, anomaly_done=True)
-                else:
-                    self._failed(tx, doc, url, a.problem, None)
-                return
-            if not a.changed:
-                recorder.set_pending(tx, doc.id, None)
+            rows = recorder.load_documents(tx.session, [a.document_id for a, _ in batch])  # one query, not one each
+            self.settling = []
+            try:
+                for a, snapshot_ids in batch:
+                    self._record_in(tx, a, snapshot_ids)
+                self._settle_batch(tx)
+            finally:
+                self.settling = None
+            del rows
+        for _ in batch:
+            crashpoints.reached("record.committed")
+
+    def _settle_batch(self, tx) -> None:
+        """Write the settlements of the batch so far (before anything else touches fetch records)."""
+        if self.settling:
+            recorder.settled_many(tx, self.run_id, self.settling)
+            self.settling.clear()
+
+    def _fetch_outcome(self, tx, urls, outcome: Outcome, reason: str | None) -> None:
+        if self.settling is not None:
+            self._settle_batch(tx)
+        recorder.fetch_outcome(tx, urls, self.run_id, outcome, reason)
+
+    def _record_in(self, tx, a: Analysis, snapshot_ids: list[int]) -> None:
+        doc = documents.state(tx.session, a.document_id)
+        if a.moved_to:  # a redirect stub: the document lives elsewhere now
+            url = a.problem_url or doc.urls[0]
+            self._fetch_outcome(tx, doc.urls, Outcome.FAILED, a.problem)
+            detail = (f"{url} is a redirect stub pointing at {a.moved_to}; update the source's url "
+                      f"(no version recorded meanwhile)")
+            self._anomaly(tx, doc, url, AnomalyKind.MOVED, detail)
+            self._failed(tx, doc, url, detail, None, anomaly_done=True)
+            return
+        if a.problem_kind and a.guard:  # held back; it becomes current if it is still so next time
+            self._hold(tx, doc, a, snapshot_ids)
+            return
+        if a.problem_kind:
+            url = a.problem_url or doc.urls[0]  # snapshots stay unprocessed: the next check looks again
+            self._fetch_outcome(tx, doc.urls, Outcome.FAILED, a.problem)
+            if a.problem_kind in (AnomalyKind.BLOCKED, AnomalyKind.SUSPICIOUS):
+                self._anomaly(tx, doc, url, AnomalyKind(a.problem_kind), a.problem)
+                self._failed(tx, doc, url, a.problem, None, anomaly_done=True)
+            else:
+                self._failed(tx, doc, url, a.problem, None)
+            return
+        if not a.changed:
+            recorder.set_pending(tx, doc.id, None)
+            self._settled(tx, doc, Outcome.UNCHANGED, snapshot_ids)
+            return
+        confirm = self._confirm(doc.key)
+        if doc.current_version_id is not None and confirm > 1 and not a.guard:
+            pending = doc.pending or {}
+            count = pending.get("count", 0) + 1 if pending.get("key") == a.key else 1
+            if count < confirm:
+                recorder.set_pending(tx, doc.id, {"key": a.key, "count": count})
+                self.summary.pending_confirmation += 1
                 self._settled(tx, doc, Outcome.UNCHANGED, snapshot_ids)
                 return
-            confirm = self._confirm(doc.key)
-            if doc.current_version_id is not None and confirm > 1 and not a.guard:
-                pending = doc.pending or {}
-                count = pending.get("count", 0) + 1 if pending.get("key") == a.key else 1
-                if count < confirm:
-                    recorder.set_pending(tx, doc.id, {"key": a.key, "count": count})
-                    self.summary.pending_confirmation += 1
-                    self._settled(tx, doc, Outcome.UNCHANGED, snapshot_ids)
-                    return
-            recorder.set_pending(tx, doc.id, None)
-            outcome = self.write_version(tx, doc, a, snapshot_ids)
-            self._settled(tx, doc, outcome, snapshot_ids)
+        recorder.set_pending(tx, doc.id, None)
+        outcome = self.write_version(tx, doc, a, snapshot_ids)
+        self._settled(tx, doc, outcome, snapshot_ids)
 
     def _hold(self, tx, doc, a: Analysis, snapshot_ids) -> None:
         """A guard held the text back: remember it and open (or keep) the anomaly."""
@@ -347,7 +430,7 @@ class Processor:
         # failing (no consecutive failure); the snapshots stay unprocessed so the next check reads them again
         self.summary.count(Outcome.FAILED)
         self.summary.errors.append({"url": url, "reason": a.problem})
-        recorder.fetch_outcome(tx, doc.urls, self.run_id, Outcome.FAILED, a.problem)
+        self._fetch_outcome(tx, doc.urls, Outcome.FAILED, a.problem)
 
     def write_version(self, tx, doc, a: Analysis, snapshot_ids) -> Outcome:
         if doc.current_version_id is None:
@@ -367,7 +450,7 @@ class Processor:
 
     def _record(self, a: Analysis, key: str) -> recorder.VersionRecord:
         out = recorder.VersionRecord(a.text, a.key, a.words, a.format, a.extractor_version, self._rules_of(key),
-                                     a.added_words, a.removed_words)
+                                     a.added_words, a.removed_words, fetched_at=self.fetched_at.get(a.document_id))
         for citing, result in a.assessments:
             findings = [(f.kind, f.criterion, f.detail, f.section) for f in result.findings]
             significance, alertable, summary = result.significance, result.reported, result.summary

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from snapshots.events import ChangeRecorded, DocumentSettled, VersionRecorded
 from snapshots.models import (Assessment, Change, Document, Fetch, Finding, Outcome, Snapshot, Version, VersionKind,
                               utcnow)
-from snapshots.store import get_blob, get_text, put_blobs, sha256
+from snapshots.store import get_blob, get_blobs, get_text, put_blobs, sha256
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class VersionRecord:
     added_words: int = 0
     removed_words: int = 0
     assessments: list = field(default_factory=list)  # AssessmentRecord
+    fetched_at: dt.datetime | None = None  # of the newest snapshot (read from them when not given)
 
 
 def run_fetches(session, run_id: str) -> dict[str, FetchFact]:
@@ -101,6 +102,25 @@ def body(session, snapshot: SnapshotFact) -> bytes:
     return get_blob(session, snapshot.sha256)
 
 
+def snapshot_facts(session, ids) -> dict[int, SnapshotFact]:
+    """{snapshot id: its facts}, in one query."""
+    ids = list(ids)
+    return {s.id: _snapshot_fact(s) for s in session.scalars(select(Snapshot).where(Snapshot.id.in_(ids)))} if ids else {}
+
+
+def bodies(session, snapshots) -> dict[str, bytes]:
+    """{sha256: bytes} of the given snapshots' bodies, in two queries."""
+    return get_blobs(session, [s.sha256 for s in snapshots])
+
+
+def current_versions(session, version_ids) -> dict[int, CurrentVersion]:
+    """{version id: CurrentVersion} with their texts, in three queries."""
+    rows = list(session.scalars(select(Version).where(Version.id.in_(list(version_ids))))) if version_ids else []
+    texts = get_blobs(session, [v.text_sha256 for v in rows])
+    return {v.id: CurrentVersion(v.id, texts[v.text_sha256].decode("utf-8"), v.key, v.words, v.rules,
+                                 v.extractor_version, list(v.snapshot_ids)) for v in rows}
+
+
 def current_version(session, version_id: int | None) -> CurrentVersion | None:
     if version_id is None:
         return None
@@ -123,6 +143,15 @@ def had_text(session, document_id: int, key: str) -> bool:
 
 
 # -- writes ------------------------------------------------------------------------------------
+def load_documents(session, document_ids) -> list:
+    """Read the documents' rows in one query, for the writes below to find in the session.
+
+    The session holds rows only while something refers to them: keep the returned list until the
+    transaction ends, or every write reads its row again."""
+    ids = list(document_ids)
+    return list(session.scalars(select(Document).where(Document.id.in_(ids)))) if ids else []
+
+
 def fetched(tx, document_id: int) -> None:
     tx.session.get(Document, document_id).last_fetch_at = utcnow()
 
@@ -147,6 +176,31 @@ def settled(tx, document_id: int, run_id: str | None, outcome: Outcome, snapshot
     if pending_fetches:
         fetch_outcome(tx, doc.urls, run_id, outcome)
     tx.emit(DocumentSettled(document_id, run_id, str(outcome)))
+
+
+def settled_many(tx, run_id: str | None, settlements) -> None:
+    """`settled` for many documents, in order: [(document id, outcome, snapshot ids, pending fetches)].
+
+    One UPDATE marks all their snapshots processed, and one UPDATE of fetch records per run of
+    consecutive equal outcomes (so that a URL two documents share ends as it would one by one)."""
+    snapshot_ids, urls, outcome = [], [], None
+    for document_id, this, ids, pending_fetches in settlements:
+        doc = tx.session.get(Document, document_id)
+        doc.consecutive_failures = 0
+        doc.last_outcome = this
+        snapshot_ids.extend(ids)
+        if pending_fetches:
+            if this != outcome and urls:
+                fetch_outcome(tx, urls, run_id, outcome)
+                urls = []
+            outcome = this
+            urls.extend(doc.urls)
+        tx.emit(DocumentSettled(document_id, run_id, str(this)))
+    if urls:
+        fetch_outcome(tx, urls, run_id, outcome)
+    for start in range(0, len(snapshot_ids), 500):
+        tx.session.execute(update(Snapshot).where(Snapshot.id.in_(snapshot_ids[start:start + 500]))
+                           .values(processed=True).execution_options(synchronize_session=False))
 
 
 def fetch_outcome(tx, urls, run_id: str | None, outcome: Outcome, reason: str | None = None) -> None:
@@ -176,7 +230,8 @@ def write_version(tx, document_id: int, record: VersionRecord, snapshot_ids, kin
     put_blobs(s, {text_key: text})
     doc = s.get(Document, document_id)
     previous_id = doc.current_version_id
-    fetched_at = s.scalar(select(func.max(Snapshot.fetched_at)).where(Snapshot.id.in_(list(snapshot_ids))))
+    fetched_at = record.fetched_at or s.scalar(select(func.max(Snapshot.fetched_at))
+                                               .where(Snapshot.id.in_(list(snapshot_ids))))
     version = Version(document_id=doc.id, text_sha256=text_key, key=record.key, words=record.words,
                       snapshot_ids=sorted(snapshot_ids), extractor_version=record.extractor_version,
                       rules=record.rules, format=record.format, kind=kind, fetched_at=fetched_at or utcnow())

@@ -12,7 +12,7 @@ from scheduler.retention import prune
 from snapshots.db import open_database
 from snapshots.extract import extract
 from snapshots.models import Blob, Fetch, Snapshot, Version, utcnow
-from snapshots.store import FetchResult, SnapshotWriter, get_blob, last_snapshots, sha256
+from snapshots.store import FetchResult, SnapshotWriter, get_blob, get_blobs, last_snapshots, sha256
 
 WORDS = ("personal data controller processor retention transfer subprocessor consent erasure breach "
          "notification audit encryption customer account service agreement annex safeguards").split()
@@ -84,6 +84,9 @@ def test_every_delta_snapshot_reads_back_its_bytes_and_re_extracts_to_the_same_t
                 extract(original, url=url, content_type="text/html").text
         for row in s.scalars(select(Blob).where(Blob.codec == "zstd-delta")):
             assert s.get(Blob, row.base_sha256).codec != "zstd-delta"  # one level deep
+        # read all at once (as the process stage does): the same bytes, deltas and their bases included
+        assert get_blobs(s, [snap.sha256 for snap in reversed(snaps)]) == {snap.sha256: body for snap, body
+                                                                           in zip(snaps, history)}
 
 
 def test_prune_with_deltas_keeps_every_base_a_remaining_snapshot_needs(database_url):

@@ -1,12 +1,14 @@
 """The public API: sniffing, rules declarations, garbage input, charsets, determinism, speed."""
 
 import zlib
+from pathlib import Path
 
 import pytest
 
 from snapshots.extract import (
     EXTRACTOR_VERSION, Extraction, ExtractError, NotADocument, Range, Rules, extract, sniff_format,
 )
+from snapshots.extract.extraction import _WORD, count_words
 
 PAGE = b"<html><body><main><h1>Privacy</h1><p>We process data.</p></main></body></html>"
 
@@ -118,3 +120,13 @@ def test_huge_page_is_extracted_whole():
 
 def test_extractor_version_is_a_string():
     assert isinstance(EXTRACTOR_VERSION, str) and EXTRACTOR_VERSION
+
+
+GOLDEN = Path(__file__).parent / "fixtures" / "extract"
+WORD_CASES = ["", "a", "a-b-c", "x--y", "'quoted'", "don't", "a-", "-a", "3-4-5 it's o'neil-smith x'y'z", "__init__-x",
+              "a -b - c", "e-mail\tand\nnew-line", "café au lait", "l’accord d’entreprise", "naïve-ish 1½ ①", "x\x00y"]
+
+
+def test_word_counts_are_those_of_the_word_pattern_for_ascii_and_other_text():
+    texts = WORD_CASES + [path.read_text(encoding="utf-8") for path in sorted(GOLDEN.glob("*.expected.md"))]
+    assert [count_words(t) for t in texts] == [len(_WORD.findall(t)) for t in texts]

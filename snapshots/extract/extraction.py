@@ -14,20 +14,31 @@ __all__ = ["extract", "Extraction", "EXTRACTOR_VERSION", "PROBLEM_KINDS"]
 # Bump whenever the text produced for the same body and rules may change.
 EXTRACTOR_VERSION = "1.3.0"
 PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell", "moved")
-_HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
+_HEADING = re.compile(r"#{1,6} (.+)")  # matched at the start of a line
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 _LINK_DEFINITION = re.compile(r"^\[(?:[^\]\\]|\\.)+\]: \S+$", re.M)  # links.link_definitions: not words
 
 # characters that are neither word characters nor the joiners of _WORD
 _PUNCTUATION = ".,;:!?()[]{}<>\"*#/\\|`~@$%^&+=…§•·"
+# ASCII bytes -> a (in \w), j (the joiners of _WORD) or a space
+_ASCII_CLASSES = bytes(97 if b < 128 and (chr(b).isalnum() or b == 95) else 106 if b in b"-'" else 32 for b in range(256))
 
 
 def count_words(text: str) -> int:
     """``len(_WORD.findall(text))`` without building the list of words.
 
-    A word never spans whitespace, so the count is the sum over whitespace-separated tokens; a
-    token that is one run of word characters between punctuation (most of them) is one word, and
-    only the others go through the pattern. A third faster than ``findall`` on a 100 KB page."""
+    ASCII text (most pages) is mapped byte by byte to ``a`` (a word character), ``j`` (a joiner:
+    ``-`` or ``'``) or a space, and counted with substring counts, all in C: a word is a run of
+    ``a`` (one starts after a space, after a joiner or at the very start), and every joiner with a
+    word character on both sides glues two runs into one word. Other text goes token by token:
+    a token that is one run of word characters between punctuation (most of them) is one word,
+    and only the others go through the pattern."""
+    if text.isascii():
+        m = text.encode("ascii").translate(_ASCII_CLASSES)
+        runs = m.count(b" a") + m.count(b"ja") + m.startswith(b"a")
+        if b"j" in m:  # joiners followed by a word character, after one
+            runs -= m.count(b"aj") - m.count(b"aj ") - m.count(b"ajj") - m.endswith(b"aj")
+        return runs
     count = 0
     for token in text.split():
         core = token.strip(_PUNCTUATION)
@@ -73,7 +84,8 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
     return Extraction(
         text=text,
         format=kind,
-        headings=[match.group(1).strip() for match in _HEADING.finditer(text)],
+        headings=[match.group(1).strip() for line in text.split("\n") if line[:1] == "#"
+                  and (match := _HEADING.match(line))],
         words=count_words(_LINK_DEFINITION.sub("", text) if "]: " in text else text),
         problem_kind=problem_kind,
         problem=problem,

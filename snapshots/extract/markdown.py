@@ -32,10 +32,13 @@ _MAX_DEPTH = 180
 
 
 def _is_hidden(el) -> bool:
-    attrib = el.attrib
-    if "hidden" in attrib or attrib.get("aria-hidden", "").strip().lower() == "true":
+    get = el.get  # three lookups cost less than building the attribute mapping
+    if get("hidden") is not None:
         return True
-    style = attrib.get("style")
+    aria = get("aria-hidden")
+    if aria and aria.strip().lower() == "true":
+        return True
+    style = get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
@@ -48,7 +51,9 @@ def _substantial(el) -> bool:
 
 
 def _collapse(parts: list[str]) -> str:
-    text = "".join(parts)
+    text = parts[0] if len(parts) == 1 else "".join(parts)
+    if _BR not in text:  # one line (nearly always): no line list to build
+        return " ".join(text.split())
     lines = [" ".join(line.split()) for line in text.split(_BR)]
     return "\n".join(lines).strip("\n")
 
@@ -62,7 +67,8 @@ class _Renderer:
         """Render the children of ``el`` as blocks appended to ``out``."""
         buf: list[str] = []
         self.children(el, out, buf)
-        self.flush(buf, out)
+        if buf:
+            self.flush(buf, out)
 
     def children(self, el, out: list[str], buf: list[str]) -> None:
         """Render the text and children of ``el`` into the current paragraph ``buf``."""
@@ -109,7 +115,8 @@ class _Renderer:
             # inline or unknown element: transparent, its blocks (if any) split the paragraph
             self.children(el, out, buf)
             return
-        self.flush(buf, out)
+        if buf:
+            self.flush(buf, out)
         handler(self, el, out)
 
     def inline_text(self, el) -> str:

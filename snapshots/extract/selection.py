@@ -112,6 +112,11 @@ def apply_remove(root, selectors: tuple[Selector, ...]) -> None:
 
 def apply_select(root, selectors: tuple[Selector, ...]):
     """Return (regions in document order, selectors that matched nothing)."""
+    if all(isinstance(selector, str) for selector in selectors):
+        matches = [(selector, compile_css(selector)(root)) for selector in selectors]
+        found = {id(el): el for _, els in matches for el in els}
+        if len(found) <= 1:  # the usual case (select = "main"): no document order to work out
+            return list(found.values()), [selector for selector, els in matches if not els]
     pos = _Positions(root)
     spans: list[tuple[float, float, object]] = []
     missing: list[Selector] = []

@@ -15,6 +15,7 @@ against the page URL; a target equal to the page itself is no move.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from urllib.parse import urldefrag, urljoin
 
 from .tree import text_of
@@ -47,8 +48,7 @@ def _absolute(url: str, target: str) -> str | None:
 def redirect_target(root, url: str) -> str | None:
     """The absolute URL a short stub page sends its reader to, or None when it is no stub."""
     body = root.find("body")
-    words = _visible_words(body) if body is not None else 0
-    if words >= STUB_MAX_WORDS:
+    if body is not None and _has_visible_words(body, STUB_MAX_WORDS):
         return None
     for meta in root.iter("meta"):
         if (meta.get("http-equiv") or "").strip().lower() == "refresh":
@@ -69,10 +69,24 @@ def redirect_target(root, url: str) -> str | None:
     return None
 
 
-def _visible_words(el) -> int:
-    """Words of ``el`` outside its scripts and styles (the tree is not stripped yet)."""
+def _has_visible_words(el, count: int) -> bool:
+    """``el`` has at least `count` words outside its scripts and styles (the tree is not stripped yet).
+
+    The words of the whole text minus those of its hidden parts, as before, but the whole text's
+    words are only counted as far as needed: a long document stops after a few dozen."""
     hidden = sum(len(_WORDS.findall(text_of(node))) for node in el.iter("script", "style", "noscript", "template"))
-    return len(_WORDS.findall(text_of(el))) - hidden
+    needed = count + hidden
+    # growing prefixes of the text: a prefix never has more words than the whole (a cut can only
+    # shorten its last word), so enough words in a prefix are enough
+    parts, size, check = [], 0, 4096
+    for chunk in el.itertext():
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= check:
+            if sum(1 for _ in islice(_WORDS.finditer("".join(parts)), needed)) >= needed:
+                return True
+            check *= 4
+    return sum(1 for _ in islice(_WORDS.finditer("".join(parts)), needed)) >= needed
 
 
 def stub_target(body: bytes, url: str, content_type: str | None = None) -> str | None:

@@ -12,6 +12,7 @@ __all__ = ["parse", "drop", "text_of", "MAX_HTML_BYTES"]
 MAX_HTML_BYTES = 12_000_000  # larger bodies are cut: nothing legal is that long
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20)])  # its ASCII part
 # Plain lxml elements (no lxml.html element-class lookup): about 10 % faster on big pages.
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False)
 
@@ -20,7 +21,7 @@ def parse(body: bytes, content_type: str | None):
     """Decode and parse ``body``; ``None`` when there is nothing to parse; TooComplex past the bounds."""
     check_parse_cost(body, MAX_HTML_BYTES)
     text = decode_html(body, content_type)
-    text = _CONTROL.sub("", _XML_DECLARATION.sub("", text, count=1))
+    text = _drop_controls(_XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
         return None
     try:
@@ -33,6 +34,15 @@ def parse(body: bytes, content_type: str | None):
     if root is None or not isinstance(root.tag, str):
         return None
     return root
+
+
+def _drop_controls(text: str) -> str:
+    """``text`` without the characters of _CONTROL; ASCII text is checked in C, ten times faster."""
+    if text.isascii():
+        data = text.encode("ascii")
+        kept = data.translate(None, _CONTROL_BYTES)
+        return text if len(kept) == len(data) else kept.decode("ascii")
+    return _CONTROL.sub("", text)
 
 
 def text_of(el) -> str:

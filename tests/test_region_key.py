@@ -1,0 +1,114 @@
+"""Markup churn: a page whose bytes changed outside the regions extraction reads is not extracted again.
+
+snapshots.extract.region.region_key hashes what the text is made from; crawler.analysis compares it
+with the key of the page the current version was read from. Equal keys must mean equal text: the
+golden files are checked with edits outside and inside their regions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from crawler.analysis import Job, Page, analyse
+from snapshots.extract import EXTRACTOR_VERSION, Rules, comparison_key, extract
+from snapshots.extract.region import region_key
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+CASES = {path.name.removesuffix(".html"): {} for path in FIXTURES.glob("*.html")}
+CASES.update(json.loads((FIXTURES / "cases.json").read_text()))
+
+PARAGRAPH = ("We process the personal data of our customers for the purposes set out in this notice and keep "
+             "it only as long as the contract requires, unless the law obliges us to keep it longer. ")
+POLICY = ("<!DOCTYPE html><html><head><title>Privacy</title><script src='/app.{build}.js'></script></head><body>"
+          "<header><nav><a href='/'>Home</a> <a href='/pricing?session={token}'>Pricing</a></nav></header>"
+          "<main><h1>Privacy Policy</h1>{sections}</main>"
+          "<footer><a href='/imprint'>Imprint</a></footer></body></html>")
+URL = "https://example.com/privacy"
+RULES = Rules.from_declaration("main", None)
+
+
+def policy(token="a1", build="1", edit="") -> bytes:
+    sections = "".join(f"<h2>{n}. Section</h2><p>{PARAGRAPH * 2}{edit if n == 3 else ''}</p>" for n in range(1, 6))
+    return POLICY.format(token=token, build=build, sections=sections).encode()
+
+
+def key(body: bytes, rules=RULES, url=URL, content_type="text/html") -> str | None:
+    return region_key(body, content_type, rules, url, EXTRACTOR_VERSION)
+
+
+def test_a_session_token_in_a_nav_link_or_a_new_script_build_keeps_the_region_key():
+    assert key(policy()) is not None
+    assert key(policy(token="b2")) == key(policy())
+    assert key(policy(build="2")) == key(policy())
+    assert key(policy(), rules=Rules()) == key(policy(token="b2", build="3"), rules=Rules())  # default regions
+
+
+def test_an_edit_inside_the_region_other_rules_or_another_url_change_the_region_key():
+    assert key(policy(edit="We now also share it with partners.")) != key(policy())
+    assert key(policy(), rules=Rules.from_declaration("main", "h2")) != key(policy())
+    assert key(policy(), url="https://example.org/privacy") != key(policy())
+
+
+def test_no_region_key_for_a_pdf_or_a_select_that_matches_nothing():
+    assert key(b"%PDF-1.4\n...", content_type="application/pdf") is None
+    assert key(policy(), rules=Rules.from_declaration("#terms", None)) is None
+
+
+OUTSIDE = [  # edits that leave a page's document alone, or not: either way equal keys must mean equal text
+    lambda html: html.replace("</body>", "<script>window.token = 'c3';</script></body>", 1),
+    lambda html: html.replace("<body>", "<body><nav><a href='/x?sid=9'>Menu</a></nav>", 1),
+    lambda html: re.sub(r"<body([^>]*)>", r"<body\1><div class='cookie-banner'>We use cookies. "
+                        r"<button>Accept</button></div>", html, count=1),
+    lambda html: html.replace("</body>", "<p>One more paragraph at the very end of the page.</p></body>", 1),
+    lambda html: html.replace("</p>", " Inserted words.</p>", 1),
+]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_equal_region_keys_mean_equal_text_on_every_golden_file(name):
+    case = CASES[name]
+    body = (FIXTURES / case.get("html", name + ".html")).read_bytes()
+    rules = Rules.from_declaration(case.get("select"), case.get("remove"))
+    content_type = case.get("content_type", "text/html")
+    url = f"https://example.com/{name}"
+    before = key(body, rules, url, content_type)
+    text = extract(body, url=url, content_type=content_type, rules=rules).text
+    for edit in OUTSIDE:
+        changed = edit(body.decode("latin-1")).encode("latin-1")
+        if before is not None and key(changed, rules, url, content_type) == before:
+            assert extract(changed, url=url, content_type=content_type, rules=rules).text == text
+
+
+def test_the_golden_files_mostly_have_a_region_key_that_survives_markup_churn():
+    kept = 0
+    for name, case in CASES.items():
+        body = (FIXTURES / case.get("html", name + ".html")).read_bytes()
+        rules = Rules.from_declaration(case.get("select"), case.get("remove"))
+        content_type, url = case.get("content_type", "text/html"), f"https://example.com/{name}"
+        before = key(body, rules, url, content_type)
+        kept += before is not None and key(OUTSIDE[0](body.decode("latin-1")).encode("latin-1"), rules, url,
+                                           content_type) == before
+    assert kept >= len(CASES) // 2
+
+
+def job(body: bytes, previous: bytes) -> Job:
+    first = extract(previous, url=URL, content_type="text/html", rules=RULES)
+    return Job(1, [Page(URL, body, "text/html")], RULES, previous_text=first.text,
+               previous_key=comparison_key(first.text, normalised=True), previous_words=first.words,
+               previous_pages=[Page(URL, previous, "text/html")])
+
+
+def test_a_re_check_after_markup_churn_is_unchanged_without_extraction():
+    result = analyse(job(policy(token="b2", build="7"), policy()))
+    assert result.same_regions and not result.changed and result.problem_kind is None
+
+
+def test_a_re_check_after_an_edit_in_the_region_is_extracted_and_changed():
+    result = analyse(job(policy(edit="We now also share it with partners."), policy()))
+    assert not result.same_regions and result.changed
+    assert result.added_words == 7 and "share it with partners" in result.text
+
