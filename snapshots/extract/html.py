@@ -8,12 +8,13 @@ of its links (``links``), so that a changed link target is a change.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 
 from lxml import etree
 
 from . import boilerplate, markdown, selection
-from .fragment import anchor_of, select_fragment
+from .fragment import FragmentMatch, anchor_of, select_fragment
 from .links import link_definitions
 from .rules import Rules
 from .stub import redirect_target
@@ -90,6 +91,42 @@ def _render_regions(root, regions) -> str:
     return "\n\n".join(blocks)
 
 
+def strip_junk(root) -> int:
+    """Remove what extraction never reads (scripts, styles, frames …); the number of scripts the page had."""
+    scripts = sum(1 for _ in root.iter("script"))
+    etree.strip_elements(root, *_JUNK, with_tail=False)
+    return scripts
+
+
+@dataclass
+class Found:
+    """The regions of a page that make its text, and why there are none when there are none."""
+
+    regions: list
+    missing: list = field(default_factory=list)  # ``select`` items that matched nothing
+    fragment: FragmentMatch | None = None  # what the URL's #fragment selected
+    unmatched_fragment: str | None = None  # the URL's #fragment, when nothing carries it
+
+
+def find_regions(root, rules: Rules, url: str) -> Found:
+    """Apply ``remove``, then ``select``, or the URL's fragment, or the default regions with the
+    page furniture stripped — the one way extraction (and ``region.region_key``) finds the document."""
+    if rules.remove:
+        selection.apply_remove(root, rules.remove)
+    if rules.select:
+        regions, missing = selection.apply_select(root, rules.select)
+        return Found(regions, missing)
+    anchor = anchor_of(url)
+    if anchor:
+        match = select_fragment(root, anchor)
+        if match is None:
+            return Found([], unmatched_fragment=anchor)
+        boilerplate.strip_furniture(match.region, url)
+        return Found([match.region], fragment=match)
+    boilerplate.strip_furniture(root, url)
+    return Found(boilerplate.default_regions(root))
+
+
 def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str = "") -> HtmlResult:
     root = parse(body, content_type)
     if root is None:
@@ -97,43 +134,31 @@ def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str =
     target = redirect_target(root, url)
     if target:
         return HtmlResult("", "moved", f"the page is a redirect stub to {target}", moved_to=target)
-    scripts = sum(1 for _ in root.iter("script"))
-    etree.strip_elements(root, *_JUNK, with_tail=False)
+    scripts = strip_junk(root)
     shell = None if rules.rendered else _script_shell(root, scripts)  # a rendered page is judged as rendered
-    if rules.remove:
-        selection.apply_remove(root, rules.remove)
-    note = None
-    anchor = None if rules.select else anchor_of(url)
-    if rules.select:
-        regions, missing = selection.apply_select(root, rules.select)
-        if missing:
-            if shell and not regions:
-                return HtmlResult("", "script-shell", shell)
-            names = ", ".join(selection.describe(item) for item in missing)
-            message = f"select {names} matched nothing"
-            candidate = selection.closest_candidate(root, missing[0])
-            if candidate:
-                message += f"; closest candidate region: {candidate[0]!r} ({candidate[1]:,} words)"
-            if regions:
-                message += " (the other selectors matched: the text is partial)"
-                return HtmlResult(markdown.render(regions), "selector-matched-nothing", message)
-            return HtmlResult("", "selector-matched-nothing", message)
-    elif anchor:
-        match = select_fragment(root, anchor)
-        if match is None:
-            if shell:
-                return HtmlResult("", "script-shell", shell)
-            return HtmlResult("", "selector-matched-nothing",
-                              f"fragment #{anchor} matched nothing: no element has id {anchor!r} and no "
-                              "heading carries that anchor")
-        note = match.description
-        boilerplate.strip_furniture(match.region, url)
-        regions = [match.region]
-    else:
-        boilerplate.strip_furniture(root, url)
-        regions = boilerplate.default_regions(root)
+    found = find_regions(root, rules, url)
+    regions, note = found.regions, found.fragment.description if found.fragment else None
+    if found.missing:
+        if shell and not regions:
+            return HtmlResult("", "script-shell", shell)
+        names = ", ".join(selection.describe(item) for item in found.missing)
+        message = f"select {names} matched nothing"
+        candidate = selection.closest_candidate(root, found.missing[0])
+        if candidate:
+            message += f"; closest candidate region: {candidate[0]!r} ({candidate[1]:,} words)"
+        if regions:
+            message += " (the other selectors matched: the text is partial)"
+            return HtmlResult(markdown.render(regions), "selector-matched-nothing", message)
+        return HtmlResult("", "selector-matched-nothing", message)
+    if found.unmatched_fragment:
+        if shell:
+            return HtmlResult("", "script-shell", shell)
+        anchor = found.unmatched_fragment
+        return HtmlResult("", "selector-matched-nothing",
+                          f"fragment #{anchor} matched nothing: no element has id {anchor!r} and no "
+                          "heading carries that anchor")
     text = _render_regions(root, regions)
-    short = len(_WORDS.findall(text)) < SHELL_MAX_WORDS
+    short = sum(1 for _ in islice(_WORDS.finditer(text), SHELL_MAX_WORDS)) < SHELL_MAX_WORDS
     if text.strip():
         links = link_definitions(regions, text, url)
         text += "\n\n" + links if links else ""

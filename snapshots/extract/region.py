@@ -3,8 +3,9 @@
 A re-check whose bytes changed but not the document (a session token in a nav link, a build hash
 in a script, a new cookie banner) needs no extraction when the regions extraction would render
 are the same elements as in the snapshot the current version was read from. ``region_key``
-parses the page, finds those regions exactly as ``html.extract_html`` does (remove, then select,
-fragment or the default regions with the furniture stripped), and hashes their serialisation
+parses the page, finds those regions with the same functions as ``html.extract_html``
+(``strip_junk``, ``find_regions``: remove, then select, fragment or the default regions with the
+furniture stripped), and hashes their serialisation
 together with everything else the rendered text depends on: the rules, the page URL (links are
 made absolute against it), the extractor version, the tags of the regions' ancestors (a button's
 heading) and, for several regions, the elements that label them. Equal keys therefore mean equal
@@ -23,9 +24,7 @@ import json
 
 from lxml import etree
 
-from . import boilerplate, selection
-from .fragment import anchor_of, select_fragment
-from .html import _JUNK  # what extract_html strips before it looks for the document
+from .html import find_regions, strip_junk
 from .sniff import sniff_format
 from .stub import redirect_target
 from .tree import parse
@@ -43,23 +42,11 @@ def region_key(body: bytes, content_type: str | None, rules, url: str, extractor
         return None
     if root is None or redirect_target(root, url):
         return None
-    etree.strip_elements(root, *_JUNK, with_tail=False)
-    if rules.remove:
-        selection.apply_remove(root, rules.remove)
-    anchor = None if rules.select else anchor_of(url)
-    if rules.select:
-        regions, missing = selection.apply_select(root, rules.select)
-        if missing:
-            return None
-    elif anchor:
-        match = select_fragment(root, anchor)
-        if match is None:
-            return None
-        boilerplate.strip_furniture(match.region, url)
-        regions = [match.region]
-    else:
-        boilerplate.strip_furniture(root, url)
-        regions = boilerplate.default_regions(root)
+    strip_junk(root)
+    found = find_regions(root, rules, url)
+    if found.missing or found.unmatched_fragment:
+        return None
+    regions = found.regions
     digest = hashlib.sha256(json.dumps([extractor_version, url, rules.to_json(), len(regions)]).encode())
     for region in regions:
         digest.update(b"\0" + "/".join(str(a.tag) for a in region.iterancestors()).encode() + b"\0")
