@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from diffing.textkey import is_copyright_line, strip_volatile
@@ -36,6 +37,7 @@ class LinkChange:
     new: str  # new target
 
 
+@lru_cache(maxsize=8)  # asked once per edit of the same two texts; callers do not mutate the result
 def _definitions(text: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for match in DEFINITION_RE.finditer(text):

@@ -67,8 +67,11 @@ def is_copyright_line(line: str) -> bool:
     return bool(_COPYRIGHT.search(line)) and len(match_key(line).split()) <= COPYRIGHT_LINE_WORDS
 
 
+_CLOCK = re.compile(r"\d:\d\d:\d\d")  # every timestamp has one: a cheap test before the long pattern
+
+
 def strip_timestamps(text: str) -> str:
-    return TIMESTAMP_RE.sub(" TIMESTAMP ", text)
+    return TIMESTAMP_RE.sub(" TIMESTAMP ", text) if _CLOCK.search(text) else text
 
 
 def match_key(text: str) -> str:

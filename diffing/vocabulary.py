@@ -191,8 +191,8 @@ class VocabularyError(ValueError):
     """A vocabulary configuration names an unknown theme or has the wrong shape."""
 
 
-def term_pattern(term: str) -> str:
-    """A regex for term: whole words, tolerant of plurals and hyphenation; abbreviations keep case."""
+def _term_body(term: str) -> tuple[str, bool]:
+    """The regex body of a term (no word boundaries), and whether it keeps case (abbreviations)."""
     term = term.strip()
     if term.endswith("(s)"):
         term = term[:-3]
@@ -208,17 +208,32 @@ def term_pattern(term: str) -> str:
             else:
                 piece += r"(?:s|es|\(s\))?"
         pieces.append(piece)
-    body = r"[\s\-]*".join(pieces)
-    if len(parts) == 1 and _ABBREVIATION.match(term) and term.upper() == term:
-        return rf"(?<!\w){body}(?!\w)"
-    return rf"(?i:(?<!\w){body}(?!\w))"
+    keeps_case = len(parts) == 1 and bool(_ABBREVIATION.match(term)) and term.upper() == term
+    return r"[\s\-]*".join(pieces), keeps_case
+
+
+def term_pattern(term: str) -> str:
+    """A regex for term: whole words, tolerant of plurals and hyphenation; abbreviations keep case."""
+    body, keeps_case = _term_body(term)
+    return rf"(?<!\w){body}(?!\w)" if keeps_case else rf"(?i:(?<!\w){body}(?!\w))"
 
 
 @lru_cache(maxsize=512)
 def compile_terms(terms: tuple[str, ...]) -> re.Pattern:
-    # longest first, so "personal data breach" wins over "breach"
+    """One pattern for all terms, longest first (so "personal data breach" wins over "breach").
+
+    The word boundaries are outside the alternation and a lookahead admits only the terms' first
+    characters, so the engine tries the alternatives at a word's start only: the same matches as
+    ``"|".join(term_pattern(t) …)``, several times faster (Python's re does not optimise
+    alternations)."""
     ordered = sorted(set(terms), key=len, reverse=True)
-    return re.compile("|".join(term_pattern(term) for term in ordered))
+    alternatives, exact, folded = [], set(), set()
+    for term in ordered:
+        body, keeps_case = _term_body(term)
+        alternatives.append(body if keeps_case else f"(?i:{body})")
+        (exact if keeps_case else folded).add(re.escape(term.strip()[0]))
+    first = "|".join(([f"(?i:[{''.join(sorted(folded))}])"] if folded else []) + ([f"[{''.join(sorted(exact))}]"] if exact else []))
+    return re.compile(rf"(?<!\w)(?=(?:{first}))(?:{'|'.join(alternatives)})(?!\w)")
 
 
 def normalise_term(text: str) -> str:
