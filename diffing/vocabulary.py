@@ -56,8 +56,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 EU_EEA_COUNTRIES = (
     "Austria", "Belgium", "Bulgaria", "Croatia", "Cyprus", "Czech Republic", "Czechia", "Denmark",
@@ -245,12 +245,20 @@ def normalise_term(text: str) -> str:
 @dataclass(eq=False)  # identity: a vocabulary is a cache key
 class Vocabulary:
     themes: tuple[Theme, ...]
-    _terms: dict[str, re.Pattern] = field(init=False, repr=False)
-    _keywords: dict[str, re.Pattern] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._terms = {theme.id: compile_terms(theme.terms) for theme in self.themes if theme.terms}
-        self._keywords = {
+        for theme in self.themes:  # a bad term fails here, when the settings are read
+            for term in (*theme.terms, *theme.keywords):
+                _term_body(term)
+
+    # compiled when a change is first classified: a check that finds nothing new never pays for it
+    @cached_property
+    def _terms(self) -> dict[str, re.Pattern]:
+        return {theme.id: compile_terms(theme.terms) for theme in self.themes if theme.terms}
+
+    @cached_property
+    def _keywords(self) -> dict[str, re.Pattern]:
+        return {
             theme.id: compile_terms(tuple(theme.keywords) + tuple(theme.terms))
             for theme in self.themes
             if theme.terms or theme.keywords
