@@ -7,16 +7,26 @@ with `decode`, so the CLI's `show` works without SQLAlchemy.
 
 from __future__ import annotations
 
+import threading
 import zlib
+
+
+_local = threading.local()  # a zstd context is not to be shared between threads (the web page's)
+
+
+def _decompressor():
+    if not hasattr(_local, "zstd"):
+        import zstandard  # imported when a zstd blob is read: `show` of an old zlib blob does without
+
+        _local.zstd = zstandard.ZstdDecompressor()
+    return _local.zstd
 
 
 def decode_full(key: str, codec: str, data: bytes) -> bytes:
     if codec == "zlib":
         return zlib.decompress(data)
     if codec == "zstd":
-        import zstandard
-
-        return zstandard.ZstdDecompressor().decompress(data)
+        return _decompressor().decompress(data)
     raise LookupError(f"blob {key}: codec {codec!r} cannot be a delta base")
 
 

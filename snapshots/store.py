@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from dataclasses import dataclass, field
 
 import zstandard
 from sqlalchemy import delete, func, select
 
 from crawler import crashpoints
+from snapshots import codecs
 from snapshots.db import Database
 from snapshots.models import Blob, Fetch, Snapshot, utcnow
 
@@ -34,7 +34,6 @@ ZSTD_LEVEL = 3  # zstd's default: several times faster than zlib level 6 and sma
 # a delta is checked against a full copy only when it is larger than this share of the raw bytes
 DELTA_CHECK_SHARE = 1 / 16
 _compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
-_decompressor = zstandard.ZstdDecompressor()
 
 
 def sha256(data: bytes) -> str:
@@ -59,11 +58,7 @@ def _encode(data: bytes, base_key: str | None, base: bytes | None) -> tuple[str,
 
 
 def _decode_full(row: Blob) -> bytes:
-    if row.codec == "zlib":
-        return zlib.decompress(row.data)
-    if row.codec == "zstd":
-        return _decompressor.decompress(row.data)
-    raise LookupError(f"blob {row.sha256}: codec {row.codec!r} cannot be a delta base")
+    return codecs.decode_full(row.sha256, row.codec, row.data)
 
 
 def _decode(session, row: Blob) -> bytes:
@@ -72,7 +67,7 @@ def _decode(session, row: Blob) -> bytes:
     base = session.get(Blob, row.base_sha256)
     if base is None:
         raise LookupError(f"blob {row.sha256}: its delta base {row.base_sha256} is missing from the store")
-    return zstandard.ZstdDecompressor(dict_data=_dictionary(_decode_full(base))).decompress(row.data)
+    return codecs.decode(row.sha256, row.codec, row.data, _decode_full(base))
 
 
 def _rows(session, keys) -> dict[str, Blob]:
@@ -158,7 +153,7 @@ def get_blobs(session, keys) -> dict[str, bytes]:
                 if base_row is None:
                     raise LookupError(f"blob {key}: its delta base {row.base_sha256} is missing from the store")
                 base = full[row.base_sha256] = _decode_full(base_row)
-            out[key] = zstandard.ZstdDecompressor(dict_data=_dictionary(base)).decompress(row.data)
+            out[key] = codecs.decode(key, row.codec, row.data, base)
     return out
 
 
