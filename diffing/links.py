@@ -9,9 +9,9 @@ link whose text is in both versions but whose target changed is a finding of kin
 
 A list whose items are all short links to pages of one site (a legal hub's list of its documents,
 kept when extraction could not tell it from the text) is navigation: an edit that only changes its
-items is cosmetic, and says so (``navigation_reason``). So is a line that is nothing but a link,
-above the document's title: the site's bar ("Introducing our new model →"), not the document
-and so is a footer's: links beside a copyright notice (``furniture_reason``).
+items is cosmetic, and says so (``navigation_reason``). So is an edit of lines that are nothing but
+links, above the document's title (the site's bar: "Introducing our new model →") or beside a
+copyright notice (a footer) (``furniture_reason``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from diffing.textkey import is_copyright_line, strip_volatile
 
-__all__ = ["BLOCK_REASONS", "DEFINITION_RE", "LinkChange", "body_offset", "is_definitions_only", "link_changes", "navigation_reason",
-           "furniture_reason"]
+__all__ = ["BLOCK_REASONS", "DEFINITION_RE", "LinkChange", "body_offset", "furniture_reason", "is_definitions_only",
+           "link_changes", "navigation_reason"]
 
 DEFINITION_RE = re.compile(r"^\[((?:[^\]\\]|\\.)+)\]: (\S+)$", re.M)
 _UNESCAPE = re.compile(r"\\(.)")
