@@ -15,7 +15,7 @@ headings and long text are the document and always survive.
 import re
 from urllib.parse import urlsplit
 
-from .tree import drop, is_disclosure, text_of
+from .tree import HEADINGS, drop, is_disclosure, text_of
 
 __all__ = ["strip_furniture", "default_regions"]
 
@@ -87,7 +87,7 @@ def _is_consent_layer(el, marker: str) -> bool:
     words = _words(el)
     if _LAYER.search(marker):
         return (buttons or links) > 0 and words < 300
-    headed = next(el.iter("h1", "h2", "h3", "h4", "h5", "h6"), None) is not None
+    headed = next(el.iter(*HEADINGS), None) is not None
     return buttons > 0 and words < 150 and not headed
 
 
@@ -183,7 +183,6 @@ SIBLING_LINK_WORDS = 6
 SIBLING_OTHER_WORDS = 8  # words outside the links: separators, a label ("Legal hub:")
 WIDGET_MAX_LINKS = 3
 WIDGET_MAX_WORDS = 80
-_TITLES = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 SIBLING_TITLE_WORDS = 14  # a list item that is one link: an article title, up to a question
 CONTROL_STRIP_MAX_WORDS = 40
 _BUTTON_INPUTS = frozenset(("submit", "button", "reset", "image"))
@@ -227,7 +226,7 @@ def _is_sibling_links(el, host: str) -> bool:
         return False  # an item that says something beside its link is a statement, not a menu entry
     if len(links) < SIBLING_LINKS_MIN:  # two links and not a word beside them: "← Previous · Next →"
         previous = el.getprevious()
-        if previous is not None and previous.tag in _TITLES:
+        if previous is not None and previous.tag in HEADINGS:
             return False  # the body of the section that heading opens ("Take control: …")
         return other == 0 and siblings == len(links) and max(texts) <= SIBLING_LINK_WORDS
     if max(texts) > SIBLING_LINK_WORDS or other > SIBLING_OTHER_WORDS:

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from .selection import section_clone
-from .tree import text_of
+from .tree import HEADINGS, text_of
 
 __all__ = ["anchor_of", "FragmentMatch", "select_fragment"]
 
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _WORDS = re.compile(r"\w+")
 _INLINE = frozenset(("a", "span", "button", "label", "strong", "b", "em", "summary", "dt"))
 _TOGGLE_WORDS = 20
@@ -53,11 +52,11 @@ class FragmentMatch:
 
 def _heading_of(el):
     """The heading an anchor element stands for, or None."""
-    if el.tag in _HEADINGS:
+    if el.tag in HEADINGS:
         return el
     parent = el.getparent()
     while parent is not None:
-        if parent.tag in _HEADINGS:
+        if parent.tag in HEADINGS:
             return parent
         parent = parent.getparent()
     if _WORDS.search(text_of(el)):
@@ -66,9 +65,9 @@ def _heading_of(el):
     while following is not None and not isinstance(following.tag, str):
         following = following.getnext()
     if following is not None:
-        if following.tag in _HEADINGS:
+        if following.tag in HEADINGS:
             return following
-        inner = next(following.iter(*_HEADINGS), None)
+        inner = next(following.iter(*HEADINGS), None)
         if inner is not None and text_of(following).strip().startswith(text_of(inner).strip()):
             return inner  # <a id=x></a><div><h2>Title</h2>…</div>
     return None
@@ -84,11 +83,11 @@ def select_fragment(root, anchor: str) -> FragmentMatch | None:
     if heading is not None:
         title = " ".join(text_of(heading).split())
         level = int(heading.tag[1])
-        region = section_clone(root, heading, lambda e: e.tag in _HEADINGS and int(e.tag[1]) <= level)
+        region = section_clone(root, heading, lambda e: e.tag in HEADINGS and int(e.tag[1]) <= level)
         return FragmentMatch(region, f"fragment #{anchor}: the section under the heading {title!r}")
     if el.tag in _INLINE and len(_WORDS.findall(text_of(el))) <= _TOGGLE_WORDS:
         title = " ".join(text_of(el).split())
         kind = (el.tag, el.get("class"))
-        region = section_clone(root, el, lambda e: e.tag in _HEADINGS or (e.tag, e.get("class")) == kind and e.get("id"))
+        region = section_clone(root, el, lambda e: e.tag in HEADINGS or (e.tag, e.get("class")) == kind and e.get("id"))
         return FragmentMatch(region, f"fragment #{anchor}: the part opened by {title!r}")
     return FragmentMatch(el, f"fragment #{anchor}: the <{el.tag}> element with id {anchor!r}")

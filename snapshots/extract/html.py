@@ -18,14 +18,13 @@ from .fragment import FragmentMatch, anchor_of, select_fragment
 from .links import link_definitions
 from .rules import Rules
 from .stub import redirect_target
-from .tree import parse, text_of
+from .tree import HEADINGS, parse, text_of
 
 __all__ = ["extract_html", "HtmlResult"]
 
 _JUNK = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas", "head")
 _APP_ROOT = re.compile(r"^(root|app|__next|__nuxt|___gatsby|svelte)$")
 _WORDS = re.compile(r"\w+")
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 SHELL_MAX_WORDS = 60
 
 
@@ -64,7 +63,7 @@ def _script_shell(root, scripts: int) -> str | None:
 
 def _label(root, region) -> str | None:
     """The title of a region that has no heading of its own: its ARIA label or controlling tab."""
-    first = next(region.iter(*_HEADINGS), None)
+    first = next(region.iter(*HEADINGS), None)
     if first is not None and not _WORDS.search(text_of(region).split(text_of(first), 1)[0]):
         return None  # the region opens with its heading
     label = region.get("aria-label")

@@ -64,7 +64,8 @@ def drop(el) -> None:
     parent.remove(el)
 
 
-_TITLE_HOLDERS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt", "th"))
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_TITLE_HOLDERS = frozenset((*HEADINGS, "summary", "dt", "th"))
 _SECTIONS = frozenset(("section", "article", "main", "body"))
 
 
