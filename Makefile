@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 # make itself exits 2 whenever a command fails; the line below names clausewatch's own exit code
 check: install
 	@$(BIN)/clausewatch validate && $(BIN)/clausewatch check || { code=$$?; \
-	  echo "clausewatch exited $$code (0 done, 2 profile or settings error, 3 some documents failed, 4 another run holds the lease)" >&2; \
+	  echo "clausewatch exited $$code (0 done, 2 profile or settings error, 3 some documents failed, 4 another run holds the lease, 5 the lease was taken over, 6 the database failed)" >&2; \
 	  exit $$code; }
 
 test: install
