@@ -6,7 +6,10 @@
   redirects to `file:`/`data:` URLs with a reason.
 - `RobotsMiddleware` (100): robots.txt fetched and parsed before any document request to its host;
   every waiting request gets the parser (Scrapy's own middleware hands it to the first waiter only,
-  so with three or more documents on a host the others slipped through). Cached per run.
+  so with three or more documents on a host the others slipped through). Cached per run. robots.txt
+  is downloaded in a slot of its own, so a host's pacing (AutoThrottle's delay between requests)
+  starts with its first document instead of holding that document one delay after robots.txt; the
+  document still waits for the parsed robots.txt, so the host never has both at once.
 - `PatientRetryMiddleware` (550): Scrapy's retries, but a timeout is retried once at most.
 - `DestinationRefusalMiddleware` (590): a connection the resolver refused (crawler.destinations)
   reads "destination refused: …", not "DNS lookup failed", and is not retried.
@@ -119,6 +122,12 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         self._fetched_at: dict[str, float] = {}
         self._waiters: dict[str, list[Deferred]] = {}
+
+    async def process_request(self, request, spider=None):
+        if request.meta.get("dont_obey_robotstxt") and urlparse_cached(request).path == "/robots.txt":
+            request.meta.setdefault("download_slot", f"robots.txt of {urlparse_cached(request).netloc}")
+            return None
+        return await super().process_request(request)
 
     async def robot_parser(self, request):
         netloc = urlparse_cached(request).netloc

@@ -28,3 +28,24 @@ def test_a_disallowed_document_is_never_requested_whatever_the_number_of_documen
     with home.database().session() as s:
         assert s.scalar(select(Fetch.reason).where(Fetch.url == urls["secret"])) == reason
         assert s.scalar(select(Anomaly.kind).where(Anomaly.url == urls["secret"])) == "blocked"
+
+
+def test_robots_txt_is_downloaded_in_a_slot_of_its_own_so_the_first_document_does_not_wait_a_delay_after_it():
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.core.downloader import Downloader
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import RobotsMiddleware
+
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
+    middleware = RobotsMiddleware(crawler)
+    robots = Request("https://example.com/robots.txt", meta={"dont_obey_robotstxt": True})
+    other = Request("https://example.com/terms", meta={"dont_obey_robotstxt": True})
+    assert asyncio.run(middleware.process_request(robots)) is None
+    assert asyncio.run(middleware.process_request(other)) is None
+    downloader = Downloader(crawler)
+    document_slot = downloader.get_slot_key(Request("https://example.com/terms"))
+    assert downloader.get_slot_key(robots) not in (document_slot, "example.com") and document_slot == "example.com"
+    assert downloader.get_slot_key(other) == document_slot  # only robots.txt itself moves
