@@ -58,7 +58,7 @@ class Archive:
 
     @contextmanager
     def reading(self):
-        with self.db.session() as session:
+        with self.db.session(write=False) as session:
             yield session
 
     def dispose(self) -> None:

@@ -53,12 +53,22 @@ HEAD = _known_head()
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
+    # transactions begin where SQLAlchemy begins them (_sqlite_begin), not at the driver's first write:
+    # else a session's reads run outside its transaction and a read-modify-write can lose an update
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    """BEGIN IMMEDIATE for a write session: it takes the write lock first, so another writer's commit
+    can never come between its reads and its writes (a deferred transaction would then fail at its
+    first write with "database is locked", busy_timeout notwithstanding). Reads stay deferred."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
 
 
 def shown(url: str) -> str:
@@ -106,6 +116,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -205,8 +216,11 @@ class Database:
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self, fenced: bool = True):
-        """A transaction. Refused with LeaseLost once this process's run lease was taken over."""
+    def session(self, fenced: bool = True, write: bool = True):
+        """A transaction. Refused with LeaseLost once this process's run lease was taken over.
+
+        On SQLite a `write` session holds the write lock from its start (see _sqlite_begin); pass
+        write=False for one that only reads."""
         from sqlalchemy import exc
 
         if fenced and FENCE.is_set():
@@ -215,6 +229,8 @@ class Database:
             raise LeaseLost("the run lease was taken over by another run; this run stopped writing")
         session = self._factory()
         try:
+            if write and self.engine.dialect.name == "sqlite":
+                session.connection(execution_options={"sqlite_immediate": True})
             yield session
             session.commit()
         except exc.IntegrityError:  # callers handle races (a lease insert); anything else is a bug
