@@ -150,10 +150,6 @@ class Clausewatch(Tool):
                     "CLAUSEWATCH_ALLOW_PRIVATE_NETWORKS": "1", "CLAUSEWATCH_AUTOTHROTTLE": "0",
                     "CLAUSEWATCH_CONCURRENCY": str(CONCURRENCY), "CLAUSEWATCH_PER_HOST_CONCURRENCY": str(PER_HOST),
                     "CLAUSEWATCH_OBEY_ROBOTS": "0",
-                    # no lease renewal during a run: on SQLite a renewal committed between a process-stage
-                    # session's first read and its first write fails that write with "database is locked"
-                    # (SQLITE_BUSY_SNAPSHOT: transactions begin deferred, busy_timeout does not apply)
-                    "CLAUSEWATCH_LEASE_TTL": "7200",
                     "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
         return env
 
@@ -166,11 +162,17 @@ class Clausewatch(Tool):
 
     def run(self, scenario):
         log = self.state / f"{scenario}.log"
-        wall, cpu, rss, code, out = run_measured([sys.executable, "-m", "crawler", "check", "--json"], self.env(),
+        cmd = [sys.executable, "-m", "crawler", "check", "--json"]
+        if self.bench.args.py_spy:  # sampled stacks of every process of the run, folded, one file per scenario
+            folded = self.state / f"{scenario}.folded"
+            cmd = [self.bench.args.py_spy, "record", "--subprocesses", "--nonblocking", "-r", "200", "-f", "raw",
+                   "-o", str(folded), "--", *cmd]
+            self.bench.notes.append(f"clausewatch {scenario}: py-spy stacks in {folded}")
+        wall, cpu, rss, code, out = run_measured(cmd, self.env(),
                                                  self.state, self.bench.args.timeout, log)
         if code not in (0, 3):
             fail(self.name, f"`check` exited with {code}", log)
-        summary = json.loads(out)
+        summary = json.JSONDecoder().raw_decode(out[out.find("{"):])[0]  # py-spy prints lines around it
         if summary.get("failed"):
             errors = "; ".join(f"{e['url']}: {e['reason']}" for e in summary.get("errors", [])[:3])
             self.bench.notes.append(f"clausewatch {scenario}: {summary['failed']} failed ({errors})")
@@ -472,6 +474,8 @@ def parse_args(argv=None):
     p.add_argument("--peers-venv", help="virtualenv for urlwatch and changedetection.io (default: a throwaway one)")
     p.add_argument("--timeout", type=float, default=900, help="seconds one tool may take for one scenario")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    p.add_argument("--py-spy", metavar="PATH", help="run clausewatch under this py-spy (its figures then include "
+                   "the sampling); the folded stacks stay in the kept temporary folder (implies --keep)")
     args = p.parse_args(argv)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -481,6 +485,7 @@ def parse_args(argv=None):
         p.error(f"--scenarios must be a prefix of {','.join(SCENARIOS)}")
     if not 1 <= args.hosts <= 254:
         p.error("--hosts must be between 1 and 254")
+    args.keep = args.keep or bool(args.py_spy)
     return args
 
 

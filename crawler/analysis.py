@@ -36,8 +36,9 @@ SHRINK_MIN_WORDS = 200  # below this many words, a >50% shrink is reported as a 
 @dataclass
 class Page:
     url: str
-    body: bytes
+    body: bytes | None  # None: read by `blob` from the job's `store`
     content_type: str | None
+    blob: str | None = None  # the sha256 of the stored body
 
 
 @dataclass
@@ -64,9 +65,12 @@ class Job:
     accept_shrink: bool = False
     rebaseline: bool = False  # re-extraction: no suspicion checks, assessments not needed
     accept_key: str | None = None  # a guarded text seen before: if it is still the same, it becomes current
-    # the pages the current version was read from (same URLs, same order), when their regions may be
-    # compared (see region_check): a page whose regions are the same elements needs no extraction
-    previous_pages: list[Page] | None = None
+    # the region keys (snapshots.extract.region) of pages known to give the current text, one per page
+    # in order, when they may be compared (see region_check): pages whose keys are the same need no extraction
+    previous_region_keys: list[str] | None = None
+    # the database the pages without a body are read from: a pool worker reads them itself, which
+    # costs less than pickling ~100 KB per page through the pool's pipe in the run's busiest process
+    store: str | None = None
 
 
 @dataclass
@@ -89,6 +93,7 @@ class Analysis:
     assessments: list = field(default_factory=list)  # (Citing, diffing.assess.Assessment)
     extractor_version: str = EXTRACTOR_VERSION
     same_regions: bool = False  # unchanged without extraction: every page's regions are as before
+    region_keys: list[str] | None = None  # of the job's pages, when every page has one
 
 
 def blocked_marker(body: bytes) -> str | None:
@@ -114,28 +119,46 @@ def region_check(job: Job) -> bool:
 
 
 def same_regions(job: Job) -> bool:
-    """Every page's regions are the elements the current version's text was rendered from."""
-    previous = job.previous_pages
-    if not previous or not region_check(job) or [p.url for p in previous] != [p.url for p in job.pages]:
+    """Every page's regions are the elements a page giving the current text was rendered from."""
+    previous = job.previous_region_keys
+    if not previous or not region_check(job) or len(previous) != len(job.pages):
         return False
-    for page, before in zip(job.pages, previous):
-        key = region_key(page.body, page.content_type, job.rules, page.url, EXTRACTOR_VERSION)
-        if key is None or key != region_key(before.body, before.content_type, job.rules, before.url,
-                                            EXTRACTOR_VERSION):
-            return False
-    return True
+    return all(region_key(page.body, page.content_type, job.rules, page.url, EXTRACTOR_VERSION) == key
+               for page, key in zip(job.pages, previous))
+
+
+_stores: dict = {}  # database URL -> snapshots.db.ReadConnection, one per worker process
+
+
+def read_bodies(job: Job) -> None:
+    """Fill in the bodies of the job's pages that have none, from `job.store` (one read transaction)."""
+    wanted = [page.blob for page in job.pages if page.body is None]
+    if not wanted:
+        return
+    from snapshots.db import ReadConnection
+    from snapshots.history import blobs
+
+    connection = _stores.get(job.store) or _stores.setdefault(job.store, ReadConnection(job.store))
+    with connection.reading() as reader:
+        found = blobs(reader, wanted)
+    for page in job.pages:
+        if page.body is None:
+            page.body = found[page.blob]
 
 
 def analyse(job: Job) -> Analysis:
+    read_bodies(job)
     out = Analysis(job.document_id, previous_words=job.previous_words)
     if same_regions(job):  # bytes changed outside the document (markup churn): its text is the same
         out.key, out.words, out.same_regions = job.previous_key, job.previous_words, True
+        out.region_keys = job.previous_region_keys
         return out
-    texts, formats = [], []
+    texts, formats, keys = [], [], []
     for page in job.pages:
         extraction = _extract(page, job.rules, out)
         if extraction is None:
             return out
+        keys.append(extraction.region_key)
         if extraction.problem_kind == "moved":  # a redirect stub, before any other judgement of its text
             out.problem_kind, out.problem_url, out.moved_to = "moved", page.url, extraction.moved_to
             out.problem = f"the document moved: {extraction.problem}; no version recorded"
@@ -166,6 +189,7 @@ def analyse(job: Job) -> Analysis:
         texts.append(extraction.text)
         formats.append(extraction.format)
     out.text = "\n\n".join(texts)
+    out.region_keys = keys if all(keys) else None
     out.key = comparison_key(out.text, normalised=True)
     out.words = len(out.text.split())
     out.format = "+".join(dict.fromkeys(formats))

@@ -40,11 +40,13 @@ from diffing.assess import CriterionRef
 from snapshots import anomalies, documents, recorder, runs
 from snapshots.archive import Archive
 from snapshots.extract import EXTRACTOR_VERSION
+from snapshots.sql import database_path
 from snapshots.kinds import AnomalyKind, FindingKind, Outcome, Significance, VersionKind
 
 TRIAGE_CHUNK = 200  # documents settled per transaction
 JOB_CHUNK = 16  # documents whose jobs are read in one go (their bodies are held until analysed)
 RECORD_BATCH = 32  # analyses recorded per transaction
+IN_PROCESS_JOBS = 4  # fewer jobs than this are analysed in the run's own process: starting workers costs more
 GUARD_NAMES = {"shrink": "a big shrink", "error-page": "an error page", "script-shell": "a script shell",
                "truncated-tail": "a text cut off at its end"}
 
@@ -108,6 +110,7 @@ class Processor:
         self.keys: dict[int, str] = {}  # document id -> key, of the documents of the run
         self.settling: list | None = None  # while a batch is recorded: its settled documents, in order
         self.fetched_at: dict = {}  # document id -> when its newest snapshot of the run was fetched
+        self.store: str | None = None  # while a pool analyses: the database its workers read bodies from
 
     # -- building jobs -------------------------------------------------------------------
     def jobs_for(self, session, docs: list[documents.DocumentState], snap_ids: dict[int, dict[str, int]],
@@ -131,25 +134,20 @@ class Processor:
             current = currents.get(doc.current_version_id)
             if current is not None:
                 job.previous_text, job.previous_key, job.previous_words = current.text, current.key, current.words
+                # markup churn is told from a change by the region keys of pages that gave the current text
+                keys = [(doc.region_keys or {}).get(url) for url in doc.urls]
+                if all(keys) and region_check(job):
+                    job.previous_region_keys = keys
             built.append((doc, job, current))
-        # markup churn is told from a change by the regions of the pages the current version was read from
-        comparable = [(doc, current) for doc, job, current in built if current is not None and region_check(job)]
-        before = recorder.snapshot_facts(session, {i for _, current in comparable for i in current.snapshot_ids})
-        previous: dict[int, dict] = {}
-        for doc, current in comparable:
-            by_url = {before[i].url: before[i] for i in current.snapshot_ids if i in before}
-            if all(url in by_url and by_url[url].id != snap_ids[doc.id][url] for url in doc.urls):
-                previous[doc.id] = by_url
-        bodies = recorder.bodies(session, [*facts.values(), *(f for by_url in previous.values() for f in by_url.values())])
+        bodies = {} if self.store else recorder.bodies(session, facts.values())  # else the workers read them
         for doc, job, _ in built:
             if job is None:
                 continue
             snaps = {url: facts[i] for url, i in snap_ids[doc.id].items()}
             self.fetched_at[doc.id] = max(f.fetched_at for f in snaps.values())
-            job.pages = [Page(url, bodies[snaps[url].sha256], snaps[url].content_type) for url in doc.urls]
-            if doc.id in previous:
-                job.previous_pages = [Page(url, bodies[f.sha256], f.content_type)
-                                      for url, f in ((u, previous[doc.id][u]) for u in doc.urls)]
+            job.pages = [Page(url, bodies.get(snaps[url].sha256), snaps[url].content_type, snaps[url].sha256)
+                         for url in doc.urls]
+            job.store = self.store
         return [(doc, job) for doc, job, _ in built]
 
     def _follows_moves(self, key: str) -> bool:
@@ -165,13 +163,24 @@ class Processor:
         """The held text has been seen often enough: one more identical sighting makes it current."""
         return (doc.pending or {}).get("count", 0) + 1 >= max(2, self._confirm(doc.key))
 
-    def run_jobs(self, jobs, apply) -> None:
-        """Analyse jobs (an iterator) in a pool, at most `2 * workers` in flight; `apply` each result."""
-        if self.workers <= 1:
+    def run_jobs(self, jobs, apply, count: int | None = None) -> None:
+        """Analyse jobs (an iterator of `count`, when known) in a pool, at most `2 * workers` in flight;
+        `apply` each result."""
+        if self.workers <= 1 or (count is not None and count < IN_PROCESS_JOBS):
             for job in jobs:
                 apply(analyse(job))
             return
         context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+        if context.get_start_method() == "forkserver":  # workers fork with the analysis code imported
+            context.set_forkserver_preload(["crawler.analysis"])
+        url = self.archive.db.url
+        self.store = url if not url.startswith("sqlite") or database_path(url) else None  # not in memory
+        try:
+            self._pool(context, jobs, apply)
+        finally:
+            self.store = None
+
+    def _pool(self, context, jobs, apply) -> None:
         with ProcessPoolExecutor(self.workers, mp_context=context, initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             pending: set[Future] = set()
@@ -225,13 +234,14 @@ class Processor:
                     summary["errors"].append({"url": a.problem_url or doc.urls[0], "reason": a.problem})
                 elif not a.changed:
                     recorder.keep_version(tx, current.id, self._rules_of(doc.key), a.extractor_version)
+                    recorder.same_text_regions(tx, doc.id, self._region_keys(doc, a))
                     summary["unchanged"] += 1
                 else:
-                    recorder.write_version(tx, doc.id, self._record(a, doc.key), current.snapshot_ids,
+                    recorder.write_version(tx, doc.id, self._record(a, doc), current.snapshot_ids,
                                            VersionKind.REBASELINE, self.run_id)
                     summary["rebaselined"] += 1
 
-        self.run_jobs(jobs(), apply)
+        self.run_jobs(jobs(), apply, count=len(doc_ids))
         return summary
 
     # -- the check run -------------------------------------------------------------------
@@ -285,7 +295,7 @@ class Processor:
                 self.record([(a, list(snap_ids[a.document_id].values())) for a in analysed])
                 analysed.clear()
 
-        self.run_jobs(jobs(), record)
+        self.run_jobs(jobs(), record, count=len(todo))
         record(None)
         s.sync()
         with self.archive.transaction() as tx:
@@ -404,6 +414,8 @@ class Processor:
             return
         if not a.changed:
             recorder.set_pending(tx, doc.id, None)
+            if not a.same_regions:  # extracted: these pages' keys stand for the current text as well
+                recorder.same_text_regions(tx, doc.id, self._region_keys(doc, a))
             self._settled(tx, doc, Outcome.UNCHANGED, snapshot_ids)
             return
         confirm = self._confirm(doc.key)
@@ -439,7 +451,7 @@ class Processor:
             kind = VersionKind.FLIP_BACK  # a text this document had before (A/B or geo flips): not reported again
         else:
             kind = VersionKind.CHANGE
-        _, change_id = recorder.write_version(tx, doc.id, self._record(a, doc.key), snapshot_ids, kind, self.run_id)
+        _, change_id = recorder.write_version(tx, doc.id, self._record(a, doc), snapshot_ids, kind, self.run_id)
         crashpoints.reached("record.version")
         if a.guard and doc.id in self.open_anomalies:  # the held text became current: its anomaly is over
             anomalies.close_all(tx, doc.id, self.run_id, kinds=[AnomalyKind.SUSPICIOUS])
@@ -448,9 +460,17 @@ class Processor:
         self.summary.changes.append(change_id)
         return Outcome.CHANGED
 
-    def _record(self, a: Analysis, key: str) -> recorder.VersionRecord:
+    @staticmethod
+    def _region_keys(doc: documents.DocumentState, a: Analysis) -> dict | None:
+        """{url: region key} of the analysed pages, when every page has one."""
+        keys = a.region_keys or []
+        return dict(zip(doc.urls, keys)) if len(keys) == len(doc.urls) and all(keys) else None
+
+    def _record(self, a: Analysis, doc: documents.DocumentState) -> recorder.VersionRecord:
+        key = doc.key
         out = recorder.VersionRecord(a.text, a.key, a.words, a.format, a.extractor_version, self._rules_of(key),
-                                     a.added_words, a.removed_words, fetched_at=self.fetched_at.get(a.document_id))
+                                     a.added_words, a.removed_words, fetched_at=self.fetched_at.get(a.document_id),
+                                     region_keys=self._region_keys(doc, a))
         for citing, result in a.assessments:
             findings = [(f.kind, f.criterion, f.detail, f.section) for f in result.findings]
             significance, alertable, summary = result.significance, result.reported, result.summary

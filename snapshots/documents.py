@@ -29,11 +29,12 @@ class DocumentState:
     consecutive_failures: int
     pending: dict | None
     accept_next: bool
+    region_keys: dict | None = None  # {url: region key} of pages known to give the current text
 
     @classmethod
     def of(cls, doc) -> "DocumentState":
         return cls(doc.id, doc.key, list(doc.urls), doc.current_version_id, doc.consecutive_failures,
-                   doc.pending, doc.accept_next)
+                   doc.pending, doc.accept_next, doc.region_keys)
 
 
 def files_fingerprint(folder) -> str:

@@ -371,23 +371,27 @@ def version_at(session, doc: DocumentRef, at: dt.datetime | None = None) -> Vers
                           "ORDER BY v.fetched_at DESC, v.id DESC LIMIT 1", d=doc.id, at=at))
 
 
-def _blob(r, key: str) -> bytes:
-    row = r.one("SELECT codec, data, base_sha256 FROM blobs WHERE sha256 = :k", k=key)
-    if row is None:
-        raise LookupError(f"blob {key} is missing from the store")
-    codec, data, base_key = row
-    base = None
-    if codec == "zstd-delta":
-        base_row = r.one("SELECT codec, data FROM blobs WHERE sha256 = :k", k=base_key)
-        if base_row is None:
+def blobs(session, keys) -> dict[str, bytes]:
+    """{key: original bytes} of stored blobs, in two queries (the blobs, then the bases of their deltas)."""
+    r, keys = reader(session), list(dict.fromkeys(keys))
+    rows = {k: (codec, bytes(data), base) for k, codec, data, base in
+            r.all("SELECT sha256, codec, data, base_sha256 FROM blobs WHERE sha256 IN :keys", keys=keys)} if keys else {}
+    if missing := [k for k in keys if k not in rows]:
+        raise LookupError(f"blob {missing[0]} is missing from the store")
+    wanted = list({base for codec, _, base in rows.values() if codec == "zstd-delta"})
+    bases = {k: codecs.decode_full(k, codec, bytes(data)) for k, codec, data in
+             r.all("SELECT sha256, codec, data FROM blobs WHERE sha256 IN :keys", keys=wanted)} if wanted else {}
+    out = {}
+    for key, (codec, data, base_key) in rows.items():
+        if codec == "zstd-delta" and base_key not in bases:
             raise LookupError(f"blob {key}: its delta base {base_key} is missing from the store")
-        base = codecs.decode_full(base_key, base_row[0], bytes(base_row[1]))
-    return codecs.decode(key, codec, bytes(data), base)
+        out[key] = codecs.decode(key, codec, data, bases.get(base_key) if codec == "zstd-delta" else None)
+    return out
 
 
 def text(session, version: VersionInfo) -> str:
     """The normalised text of a version."""
-    return _blob(reader(session), version.text_sha256).decode("utf-8")
+    return blobs(session, [version.text_sha256])[version.text_sha256].decode("utf-8")
 
 
 def current_texts(session, keys) -> dict[str, str | None]:

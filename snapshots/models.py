@@ -51,6 +51,9 @@ class Document(Base):
     # a candidate text waiting for `confirm` checks, and the accepted-shrink flag
     pending: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     accept_next: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {url: region key} of pages known to give the current version's text (snapshots.extract.region):
+    # a re-check whose pages have these keys is unchanged without extraction; replaced with every version
+    region_keys: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Citation(Base):

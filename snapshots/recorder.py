@@ -77,6 +77,7 @@ class VersionRecord:
     removed_words: int = 0
     assessments: list = field(default_factory=list)  # AssessmentRecord
     fetched_at: dt.datetime | None = None  # of the newest snapshot (read from them when not given)
+    region_keys: dict | None = None  # {url: region key} of the pages the text was read from, when all have one
 
 
 def run_fetches(session, run_id: str) -> dict[str, FetchFact]:
@@ -221,6 +222,12 @@ def keep_version(tx, version_id: int, rules: dict, extractor_version: str) -> No
     v.rules, v.extractor_version = rules, extractor_version
 
 
+def same_text_regions(tx, document_id: int, region_keys: dict) -> None:
+    """Pages with these region keys gave the current version's text again: later pages with the same
+    keys may be taken as unchanged without extraction."""
+    tx.session.get(Document, document_id).region_keys = region_keys
+
+
 def write_version(tx, document_id: int, record: VersionRecord, snapshot_ids, kind: VersionKind,
                   run_id: str | None) -> tuple[int, int | None]:
     """Record a new current version (and the Change from the previous one); (version id, change id)."""
@@ -239,6 +246,7 @@ def write_version(tx, document_id: int, record: VersionRecord, snapshot_ids, kin
     s.flush()
     doc.current_version_id = version.id
     doc.accept_next = False
+    doc.region_keys = record.region_keys  # the keys of the previous text are no longer the current text's
     tx.emit(VersionRecorded(version.id, doc.id, run_id, str(kind)))
     if previous_id is None:
         return version.id, None

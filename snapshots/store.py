@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select
 from crawler import crashpoints
 from snapshots import codecs
 from snapshots.db import Database
+from snapshots.history import blobs
 from snapshots.models import Blob, Fetch, Snapshot, utcnow
 
 ZSTD_LEVEL = 3  # zstd's default: several times faster than zlib level 6 and smaller
@@ -59,15 +60,6 @@ def _encode(data: bytes, base_key: str | None, base: bytes | None) -> tuple[str,
 
 def _decode_full(row: Blob) -> bytes:
     return codecs.decode_full(row.sha256, row.codec, row.data)
-
-
-def _decode(session, row: Blob) -> bytes:
-    if row.codec != "zstd-delta":
-        return _decode_full(row)
-    base = session.get(Blob, row.base_sha256)
-    if base is None:
-        raise LookupError(f"blob {row.sha256}: its delta base {row.base_sha256} is missing from the store")
-    return codecs.decode(row.sha256, row.codec, row.data, _decode_full(base))
 
 
 def _rows(session, keys) -> dict[str, Blob]:
@@ -124,36 +116,14 @@ def put_blobs(session, items: dict[str, bytes], previous: dict[str, str] | None 
 
 
 def get_blob(session, key: str) -> bytes:
-    row = session.get(Blob, key)
-    if row is None:
-        raise LookupError(f"blob {key} is missing from the store")
-    return _decode(session, row)
+    return get_blobs(session, [key])[key]
 
 
 def get_blobs(session, keys) -> dict[str, bytes]:
     """{key: original bytes} of many blobs, read in two queries (the blobs, then their delta bases)."""
-    keys = list(dict.fromkeys(keys))
-    rows = {}
+    keys, out = list(dict.fromkeys(keys)), {}
     for start in range(0, len(keys), 500):  # stay below every database's limit of bound parameters
-        rows.update((r.sha256, r) for r in session.scalars(select(Blob).where(Blob.sha256.in_(keys[start:start + 500]))))
-    missing = [k for k in keys if k not in rows]
-    if missing:
-        raise LookupError(f"blob {missing[0]} is missing from the store")
-    wanted = {r.base_sha256 for r in rows.values() if r.codec == "zstd-delta"} - set(rows)
-    bases = {r.sha256: r for r in session.scalars(select(Blob).where(Blob.sha256.in_(list(wanted))))} if wanted else {}
-    out, full = {}, {}
-    for key, row in rows.items():
-        if row.codec != "zstd-delta":
-            out[key] = full[key] = _decode_full(row)
-    for key, row in rows.items():
-        if row.codec == "zstd-delta":
-            base = full.get(row.base_sha256)
-            if base is None:
-                base_row = bases.get(row.base_sha256)
-                if base_row is None:
-                    raise LookupError(f"blob {key}: its delta base {row.base_sha256} is missing from the store")
-                base = full[row.base_sha256] = _decode_full(base_row)
-            out[key] = codecs.decode(key, row.codec, row.data, base)
+        out.update(blobs(session, keys[start:start + 500]))
     return out
 
 
@@ -263,10 +233,9 @@ class SnapshotWriter:
                     if last.headers_sha256:
                         previous[r.headers_key] = last.headers_sha256
         if blobs:
-            # the delta bases are read in a session of their own, so that the writing one starts
-            # with its INSERT: on SQLite a transaction that read before another connection
-            # committed cannot write any more ("database is locked", busy_timeout or not)
-            with self.db.session() as s:
+            # the delta bases are read and the deltas compressed in a read session: the write lock
+            # (taken by a write session from its start on SQLite) is held only for the INSERTs
+            with self.db.session(write=False) as s:
                 rows = encode_blobs(s, blobs, previous)
             with self.db.session() as s:
                 insert_blobs(s, rows)

@@ -99,16 +99,95 @@ def job(body: bytes, previous: bytes) -> Job:
     first = extract(previous, url=URL, content_type="text/html", rules=RULES)
     return Job(1, [Page(URL, body, "text/html")], RULES, previous_text=first.text,
                previous_key=comparison_key(first.text, normalised=True), previous_words=first.words,
-               previous_pages=[Page(URL, previous, "text/html")])
+               previous_region_keys=[first.region_key])
+
+
+def test_extraction_gives_the_region_key_of_what_it_rendered():
+    for body in (policy(), policy(token="b2"), policy(edit="We now also share it with partners.")):
+        assert extract(body, url=URL, content_type="text/html", rules=RULES).region_key == key(body)
+    assert extract(policy(), url=URL, content_type="text/html", rules=Rules()).region_key == key(policy(), Rules())
 
 
 def test_a_re_check_after_markup_churn_is_unchanged_without_extraction():
     result = analyse(job(policy(token="b2", build="7"), policy()))
     assert result.same_regions and not result.changed and result.problem_kind is None
+    assert result.region_keys == [key(policy())]
 
 
 def test_a_re_check_after_an_edit_in_the_region_is_extracted_and_changed():
     result = analyse(job(policy(edit="We now also share it with partners."), policy()))
     assert not result.same_regions and result.changed
     assert result.added_words == 7 and "share it with partners" in result.text
+    assert result.region_keys == [key(policy(edit="We now also share it with partners."))]
 
+
+# -- the process stage keeps the keys of pages that gave the current text, and only those --------------
+
+def page(token: str, edit: str = "") -> str:
+    return policy(token=token, edit=edit).decode().replace("https://example.com", "http://127.0.0.1:9")
+
+
+def region_keys(checker) -> dict | None:
+    from snapshots.models import Document
+
+    with checker.archive.reading() as s:
+        return s.query(Document).one().region_keys
+
+
+class Counting:
+    """Wraps a function and records the argument that matters of each call."""
+
+    def __init__(self, real, what):
+        self.real, self.what, self.calls = real, what, []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(self.what(*args, **kwargs))
+        return self.real(*args, **kwargs)
+
+
+def test_the_process_stage_stores_region_keys_and_a_churn_re_check_reads_no_previous_body(home, monkeypatch):
+    from test_archive import URL as CHECKED, Checker
+
+    import crawler.analysis
+    from snapshots import recorder
+
+    c = Checker(home)
+    assert c.check(page("t1")).new == 1
+    stored = region_keys(c)
+    assert list(stored) == [CHECKED] and len(stored[CHECKED]) == 64
+
+    bodies = Counting(recorder.bodies, lambda session, snaps: len(list(snaps)))
+    monkeypatch.setattr(recorder, "bodies", lambda session, snaps: bodies(session, list(snaps)))
+    extracted = Counting(crawler.analysis.extract, lambda body, **kw: kw["url"])
+    monkeypatch.setattr(crawler.analysis, "extract", extracted)
+    summary = c.check(page("t2"))  # new bytes, same regions
+    assert summary.unchanged == 1 and summary.changed == 0
+    assert extracted.calls == [] and bodies.calls == [1]  # the new page's body only, and no extraction
+    assert region_keys(c) == stored
+
+
+def test_region_keys_are_replaced_with_every_version_so_an_old_page_is_a_change_again(home):
+    from test_archive import Checker
+
+    c = Checker(home)
+    c.check(page("t1"))
+    first = region_keys(c)
+    edited = c.check(page("t2", edit="We now also share it with partners."))
+    assert edited.changed == 1 and region_keys(c) != first
+    back = c.check(page("t3"))  # the first text again, behind new markup churn: its keys are no longer current
+    assert back.changed == 1 and region_keys(c) == first
+
+
+def test_a_text_waiting_for_confirmation_does_not_replace_the_keys_of_the_current_text(home):
+    from test_archive import URL as CHECKED, Checker
+
+    from crawler.profiles import load_catalog
+
+    c = Checker(home)
+    home.simple_profile("acme", {"policy": CHECKED}, source_keys={"confirm": 2})
+    c.catalog = load_catalog(home.profiles)
+    c.check(page("t1"))
+    first = region_keys(c)
+    assert c.check(page("t2", edit="We now also share it with partners.")).pending_confirmation == 1
+    assert region_keys(c) == first
+    assert c.check(page("t3")).unchanged == 1  # back to the current text, by its region keys

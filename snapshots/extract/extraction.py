@@ -59,6 +59,7 @@ class Extraction:
     problem: str | None = None
     note: str | None = None  # what was selected when it was not the whole page ("fragment #x: …")
     moved_to: str | None = None  # problem "moved": the absolute URL the redirect stub sends to
+    region_key: str | None = None  # HTML: the markup-stable key of the regions the text came from (region.key_of)
 
 
 def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Rules = Rules()) -> Extraction:
@@ -76,7 +77,7 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
 
         result = extract_pdf(body)
     else:
-        result = extract_html(body, content_type, rules, url)
+        result = extract_html(body, content_type, rules, url, EXTRACTOR_VERSION)
     text = normalise_text(result.text)
     problem_kind, problem = result.problem_kind, result.problem
     if not text and problem_kind is None:
@@ -91,4 +92,5 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
         problem=problem,
         note=getattr(result, "note", None),
         moved_to=getattr(result, "moved_to", None),
+        region_key=getattr(result, "region_key", None),
     )

@@ -8,21 +8,18 @@ of its links (``links``), so that a changed link target is a change.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
-from lxml import etree
-
-from . import boilerplate, markdown, selection
-from .fragment import FragmentMatch, anchor_of, select_fragment
+from . import markdown, selection
 from .links import link_definitions
+from .region import find_regions, key_of, strip_junk
 from .rules import Rules
 from .stub import redirect_target
 from .tree import HEADINGS, parse, text_of
 
 __all__ = ["extract_html", "HtmlResult"]
 
-_JUNK = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas", "head")
 _APP_ROOT = re.compile(r"^(root|app|__next|__nuxt|___gatsby|svelte)$")
 _WORDS = re.compile(r"\w+")
 SHELL_MAX_WORDS = 60
@@ -35,6 +32,7 @@ class HtmlResult:
     problem: str | None = None
     note: str | None = None  # what was selected, for `preview` ("fragment #x: …")
     moved_to: str | None = None  # a redirect stub's absolute target
+    region_key: str | None = None  # region.key_of the regions rendered (given an extractor version)
 
 
 def _script_shell(root, scripts: int) -> str | None:
@@ -90,43 +88,9 @@ def _render_regions(root, regions) -> str:
     return "\n\n".join(blocks)
 
 
-def strip_junk(root) -> int:
-    """Remove what extraction never reads (scripts, styles, frames …); the number of scripts the page had."""
-    scripts = sum(1 for _ in root.iter("script"))
-    etree.strip_elements(root, *_JUNK, with_tail=False)
-    return scripts
-
-
-@dataclass
-class Found:
-    """The regions of a page that make its text, and why there are none when there are none."""
-
-    regions: list
-    missing: list = field(default_factory=list)  # ``select`` items that matched nothing
-    fragment: FragmentMatch | None = None  # what the URL's #fragment selected
-    unmatched_fragment: str | None = None  # the URL's #fragment, when nothing carries it
-
-
-def find_regions(root, rules: Rules, url: str) -> Found:
-    """Apply ``remove``, then ``select``, or the URL's fragment, or the default regions with the
-    page furniture stripped — the one way extraction (and ``region.region_key``) finds the document."""
-    if rules.remove:
-        selection.apply_remove(root, rules.remove)
-    if rules.select:
-        regions, missing = selection.apply_select(root, rules.select)
-        return Found(regions, missing)
-    anchor = anchor_of(url)
-    if anchor:
-        match = select_fragment(root, anchor)
-        if match is None:
-            return Found([], unmatched_fragment=anchor)
-        boilerplate.strip_furniture(match.region, url)
-        return Found([match.region], fragment=match)
-    boilerplate.strip_furniture(root, url)
-    return Found(boilerplate.default_regions(root))
-
-
-def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str = "") -> HtmlResult:
+def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str = "",
+                 extractor_version: str | None = None) -> HtmlResult:
+    """The page's text; with `extractor_version`, also the key of the regions it was rendered from."""
     root = parse(body, content_type)
     if root is None:
         return HtmlResult("", "empty", "the page is empty")
@@ -156,6 +120,7 @@ def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str =
         return HtmlResult("", "selector-matched-nothing",
                           f"fragment #{anchor} matched nothing: no element has id {anchor!r} and no "
                           "heading carries that anchor")
+    key = key_of(root, regions, rules, url, extractor_version) if extractor_version and regions else None
     text = _render_regions(root, regions)
     short = sum(1 for _ in islice(_WORDS.finditer(text), SHELL_MAX_WORDS)) < SHELL_MAX_WORDS
     if text.strip():
@@ -165,4 +130,4 @@ def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str =
         return HtmlResult(text, "script-shell", shell, note)
     if not text.strip():
         return HtmlResult("", "empty", "the page has no text", note)
-    return HtmlResult(text, note=note)
+    return HtmlResult(text, note=note, region_key=key)

@@ -1,39 +1,99 @@
-"""A markup-stable key of the part of an HTML page that extraction reads.
+"""The regions of an HTML page that extraction reads, and a markup-stable key of them.
+
+``strip_junk`` and ``find_regions`` are the one way the document is found in a parsed page
+(remove, then select, or the URL's fragment, or the default regions with the furniture stripped):
+``html.extract_html`` renders what they find.
 
 A re-check whose bytes changed but not the document (a session token in a nav link, a build hash
-in a script, a new cookie banner) needs no extraction when the regions extraction would render
-are the same elements as in the snapshot the current version was read from. ``region_key``
-parses the page, finds those regions with the same functions as ``html.extract_html``
-(``strip_junk``, ``find_regions``: remove, then select, fragment or the default regions with the
-furniture stripped), and hashes their serialisation
-together with everything else the rendered text depends on: the rules, the page URL (links are
-made absolute against it), the extractor version, the tags of the regions' ancestors (a button's
-heading) and, for several regions, the elements that label them. Equal keys therefore mean equal
-text; a different key means nothing (the page is extracted as usual).
+in a script, a new cookie banner) needs no extraction when the regions are the same elements as in
+a page known to give the current text. ``key_of`` hashes the regions' serialisation together with
+everything else the rendered text depends on: the extractor version, the rules, the page URL
+(links are made absolute against it), the tags of the regions' ancestors (a button's heading) and,
+for several regions, the elements that label them. Equal keys therefore mean equal text; a
+different key means nothing (the page is extracted as usual). Extraction computes the key of what
+it rendered as a by-product (``Extraction.region_key``); ``region_key`` computes it alone, for
+about a third of an extraction's cost (parse, strip, select and one serialisation).
 
-No key (None) where that reasoning does not hold or is not worth it: not HTML, a redirect stub,
-a select or fragment that matches nothing. The caller also needs the text to be long enough not
-to be judged a script shell (crawler.analysis only compares keys of documents of 150 words or
-more). About a third of an extraction's cost: parse, strip, select and one serialisation.
+No key (None) where that reasoning does not hold: not HTML, a redirect stub, a select or fragment
+that matches nothing. The caller also needs the text to be long enough not to be judged a script
+shell (crawler.analysis only compares keys of documents of 150 words or more).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .html import find_regions, strip_junk
+from . import boilerplate, selection
+from .fragment import FragmentMatch, anchor_of, select_fragment
+from .rules import Rules
 from .sniff import sniff_format
 from .stub import redirect_target
 from .tree import parse
 
-__all__ = ["region_key"]
+__all__ = ["region_key", "key_of", "find_regions", "strip_junk", "Found"]
+
+_JUNK = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas", "head")
+
+
+def strip_junk(root) -> int:
+    """Remove what extraction never reads (scripts, styles, frames …); the number of scripts the page had."""
+    scripts = sum(1 for _ in root.iter("script"))
+    etree.strip_elements(root, *_JUNK, with_tail=False)
+    return scripts
+
+
+@dataclass
+class Found:
+    """The regions of a page that make its text, and why there are none when there are none."""
+
+    regions: list
+    missing: list = field(default_factory=list)  # ``select`` items that matched nothing
+    fragment: FragmentMatch | None = None  # what the URL's #fragment selected
+    unmatched_fragment: str | None = None  # the URL's #fragment, when nothing carries it
+
+    @property
+    def complete(self) -> bool:
+        """Every declared selector (or the URL's fragment) found its region."""
+        return not self.missing and not self.unmatched_fragment
+
+
+def find_regions(root, rules: Rules, url: str) -> Found:
+    """Apply ``remove``, then ``select``, or the URL's fragment, or the default regions with the
+    page furniture stripped."""
+    if rules.remove:
+        selection.apply_remove(root, rules.remove)
+    if rules.select:
+        regions, missing = selection.apply_select(root, rules.select)
+        return Found(regions, missing)
+    anchor = anchor_of(url)
+    if anchor:
+        match = select_fragment(root, anchor)
+        if match is None:
+            return Found([], unmatched_fragment=anchor)
+        boilerplate.strip_furniture(match.region, url)
+        return Found([match.region], fragment=match)
+    boilerplate.strip_furniture(root, url)
+    return Found(boilerplate.default_regions(root))
+
+
+def key_of(root, regions: list, rules: Rules, url: str, extractor_version: str) -> str:
+    """sha256 hex digest of what the text rendered from `regions` of `root` is made from."""
+    digest = hashlib.sha256(json.dumps([extractor_version, url, rules.to_json(), len(regions)]).encode())
+    for region in regions:
+        digest.update(b"\0" + "/".join(str(a.tag) for a in region.iterancestors()).encode() + b"\0")
+        digest.update(etree.tostring(region, encoding="utf-8", with_tail=False))
+        if len(regions) > 1:  # a region without a heading is titled by its label or its tab
+            for labeller in _labellers(root, region):
+                digest.update(b"\0" + etree.tostring(labeller, encoding="utf-8", with_tail=False))
+    return digest.hexdigest()
 
 
 def region_key(body: bytes, content_type: str | None, rules, url: str, extractor_version: str) -> str | None:
-    """sha256 hex digest of what the text of this page is made from, or None (see the module)."""
+    """The `key_of` this page's regions without rendering them, or None (see the module)."""
     if sniff_format(body, content_type) != "html":
         return None
     try:
@@ -44,17 +104,9 @@ def region_key(body: bytes, content_type: str | None, rules, url: str, extractor
         return None
     strip_junk(root)
     found = find_regions(root, rules, url)
-    if found.missing or found.unmatched_fragment:
+    if not found.complete:
         return None
-    regions = found.regions
-    digest = hashlib.sha256(json.dumps([extractor_version, url, rules.to_json(), len(regions)]).encode())
-    for region in regions:
-        digest.update(b"\0" + "/".join(str(a.tag) for a in region.iterancestors()).encode() + b"\0")
-        digest.update(etree.tostring(region, encoding="utf-8", with_tail=False))
-        if len(regions) > 1:  # a region without a heading is titled by its label or its tab
-            for labeller in _labellers(root, region):
-                digest.update(b"\0" + etree.tostring(labeller, encoding="utf-8", with_tail=False))
-    return digest.hexdigest()
+    return key_of(root, found.regions, rules, url, extractor_version)
 
 
 def _labellers(root, region) -> list:

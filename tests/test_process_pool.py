@@ -1,0 +1,106 @@
+"""The process stage's pool: workers read the pages' bodies from the database themselves, a run with
+few documents is analysed without starting workers, and both give the same archive as one process.
+
+In-process (no Scrapy): fetch results are written with the fetch stage's SnapshotWriter, then the
+process stage runs as after a crawl, with `CLAUSEWATCH_PROCESSES=2`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler import analysis
+from crawler.config import load_settings
+from crawler.process import IN_PROCESS_JOBS, Processor
+from crawler.profiles import load_catalog
+from crawler.runs import prepare_run
+from snapshots.archive import Archive
+from snapshots.db import Database
+from snapshots.models import Document, Version
+from snapshots.store import FetchResult, SnapshotWriter, last_snapshots
+
+PARAGRAPH = ("Customer data is stored in Ireland and deleted thirty days after the end of the contract. "
+             "Sub-processors are listed on the trust centre and customers are told before a new one is added. ")
+
+
+def page(n: int, token: str, edit: str = "") -> bytes:
+    nav = f"<nav><a href='/pricing?session={token}'>Pricing</a></nav>"
+    body = "".join(f"<p>{PARAGRAPH}{i}</p>" for i in range(15))
+    return (f"<html><body>{nav}<main><h1>Policy {n}</h1>{body}<p>{edit}</p></main></body></html>").encode()
+
+
+class Run:
+    def __init__(self, home, documents: int, processes: int = 2):
+        self.urls = {f"p{n}": f"http://127.0.0.1:9/policy/{n}" for n in range(documents)}
+        home.simple_profile("acme", self.urls)
+        home.env["CLAUSEWATCH_PROCESSES"] = str(processes)
+        self.settings = load_settings(environ=home.env)
+        self.catalog = load_catalog(home.profiles)
+        self.archive = Archive(Database(home.database_url))
+
+    def check(self, bodies: dict[str, bytes]):
+        plan = prepare_run(self.archive, self.catalog, self.catalog.sources())
+        with self.archive.reading() as s:
+            known = last_snapshots(s, list(bodies))
+        writer = SnapshotWriter(self.archive.db, known=known)
+        for url, body in bodies.items():
+            writer.add(FetchResult(url=url, run_id=plan.run_id, status=200, final_url=url, body=body,
+                                   headers={"content-type": "text/html; charset=utf-8"}))
+        writer.flush()
+        processor = Processor(self.settings, self.archive, self.catalog, plan.run_id)
+        summary = processor.process(plan)
+        summary.sync()
+        return summary
+
+    def texts(self) -> dict[str, int]:
+        with self.archive.reading() as s:
+            return {d.key: s.get(Version, d.current_version_id).words for d in s.query(Document)}
+
+
+def bodies(run, token, edited=()):
+    return {url: page(n, token, "We now also store it in the United States." if n in edited else "")
+            for n, url in enumerate(run.urls.values())}
+
+
+def test_pool_workers_read_bodies_from_the_database_and_record_what_one_process_records(any_home, tmp_path):
+    pooled = Run(any_home, documents=IN_PROCESS_JOBS + 2)
+    first = pooled.check(bodies(pooled, "a"))
+    assert first.new == len(pooled.urls) and not first.errors
+    churn = pooled.check(bodies(pooled, "b"))
+    assert churn.unchanged == len(pooled.urls) and churn.changed == 0
+    edited = pooled.check(bodies(pooled, "c", edited={1, 4}))
+    assert edited.changed == 2 and edited.unchanged == len(pooled.urls) - 2
+
+    from conftest import Home
+
+    alone = Run(Home(tmp_path / "alone"), documents=IN_PROCESS_JOBS + 2, processes=1)
+    for token, edit in (("a", ()), ("b", ()), ("c", {1, 4})):
+        alone.check(bodies(alone, token, edit))
+    assert alone.texts() == pooled.texts()
+
+
+def test_a_job_for_the_pool_carries_blob_keys_and_the_worker_reads_the_bodies(home):
+    run = Run(home, documents=2)
+    run.check(bodies(run, "a"))
+    plan = prepare_run(run.archive, run.catalog, run.catalog.sources())
+    processor = Processor(run.settings, run.archive, run.catalog, plan.run_id)
+    processor.store = run.archive.db.url
+    with run.archive.reading() as s:
+        from snapshots import documents, recorder
+
+        docs = documents.states(s, list(plan.documents))
+        snaps = recorder.newest_snapshots(s, [u for urls in plan.documents.values() for u in urls])
+        built = processor.jobs_for(s, docs, {d.id: {u: snaps[u].id for u in d.urls} for d in docs})
+    jobs = [job for _, job in built]
+    assert all(p.body is None and p.blob for job in jobs for p in job.pages)
+    assert all(job.store == run.archive.db.url for job in jobs)
+    result = analysis.analyse(jobs[0])  # what a worker does: bodies from the store, then the analysis
+    assert result.problem is None and not result.changed and jobs[0].pages[0].body.startswith(b"<html>")
+
+
+def test_a_run_with_few_documents_starts_no_pool(home, monkeypatch):
+    import crawler.process
+
+    run = Run(home, documents=IN_PROCESS_JOBS - 1)
+    monkeypatch.setattr(crawler.process, "ProcessPoolExecutor", lambda *a, **k: pytest.fail("a pool was started"))
+    assert run.check(bodies(run, "a")).new == IN_PROCESS_JOBS - 1
