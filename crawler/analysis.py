@@ -56,8 +56,8 @@ class Job:
     document_id: int
     pages: list[Page]
     rules: Rules
-    previous_text: str | None = None
-    previous_key: str | None = None
+    previous_text: str | None = None  # the current version's text (a pool worker reads it by previous_blob)
+    previous_key: str | None = None  # None: the document has no version yet
     previous_words: int = 0
     citing: list[Citing] = field(default_factory=list)
     ignore: tuple[str, ...] = ()
@@ -71,6 +71,7 @@ class Job:
     # the database the pages without a body are read from: a pool worker reads them itself, which
     # costs less than pickling ~100 KB per page through the pool's pipe in the run's busiest process
     store: str | None = None
+    previous_blob: str | None = None  # the sha256 of the current version's text in `store`
 
 
 @dataclass
@@ -130,20 +131,31 @@ def same_regions(job: Job) -> bool:
 _stores: dict = {}  # database URL -> snapshots.db.ReadConnection, one per worker process
 
 
-def read_bodies(job: Job) -> None:
-    """Fill in the bodies of the job's pages that have none, from `job.store` (one read transaction)."""
-    wanted = [page.blob for page in job.pages if page.body is None]
-    if not wanted:
-        return
+def _read(store: str, keys: list[str]) -> dict[str, bytes]:
+    """Blobs from the database `store` (one read transaction on this process's connection to it)."""
     from snapshots.db import ReadConnection
     from snapshots.history import blobs
 
-    connection = _stores.get(job.store) or _stores.setdefault(job.store, ReadConnection(job.store))
+    connection = _stores.get(store) or _stores.setdefault(store, ReadConnection(store))
     with connection.reading() as reader:
-        found = blobs(reader, wanted)
-    for page in job.pages:
-        if page.body is None:
-            page.body = found[page.blob]
+        return blobs(reader, keys)
+
+
+def read_bodies(job: Job) -> None:
+    """Fill in the bodies of the job's pages that have none, from `job.store`."""
+    wanted = [page.blob for page in job.pages if page.body is None]
+    if wanted:
+        found = _read(job.store, wanted)
+        for page in job.pages:
+            if page.body is None:
+                page.body = found[page.blob]
+
+
+def previous_text(job: Job) -> str | None:
+    """The current version's text, read from `job.store` when the job came without it."""
+    if job.previous_text is None and job.previous_key is not None and job.previous_blob:
+        job.previous_text = _read(job.store, [job.previous_blob])[job.previous_blob].decode("utf-8")
+    return job.previous_text
 
 
 def analyse(job: Job) -> Analysis:
@@ -195,11 +207,11 @@ def analyse(job: Job) -> Analysis:
     out.format = "+".join(dict.fromkeys(formats))
     out.changed = out.key != job.previous_key
     accepted = job.accept_key is not None and out.key == job.accept_key  # the guarded text persisted
-    if out.guard and not accepted and (out.changed or job.previous_text is None):
+    if out.guard and not accepted and (out.changed or job.previous_key is None):
         out.problem_kind = "suspicious"
         return out
     out.guard = out.guard if accepted else None
-    if not out.changed or job.previous_text is None:
+    if not out.changed or job.previous_key is None:
         out.problem = None if not out.guard else out.problem
         return out
     # a short page (a help article) legitimately loses half its words in one edit: report that as a change
@@ -212,7 +224,8 @@ def analyse(job: Job) -> Analysis:
         if not (job.accept_shrink or accepted):
             out.problem_kind = "suspicious"
             return out
-    ops = word_diff(job.previous_text, out.text)
+    previous = previous_text(job)
+    ops = word_diff(previous, out.text)
     out.added_words, out.removed_words = diff_stats(ops)
     if job.rebaseline:
         return out
@@ -229,7 +242,7 @@ def analyse(job: Job) -> Analysis:
             return out
     vocabulary = _vocabulary(job.vocabulary)
     for citing in job.citing:
-        result = assess(job.previous_text, out.text, criteria=citing.criteria, document_label=citing.label,
+        result = assess(previous, out.text, criteria=citing.criteria, document_label=citing.label,
                         ignore=job.ignore, vocabulary=vocabulary, ops=ops)
         out.assessments.append((citing, result))
     return out

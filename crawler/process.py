@@ -119,7 +119,9 @@ class Processor:
         ({url: snapshot id}); the job is None for a document nobody cites. Read in a few queries
         for all of them, not a few per document."""
         facts = recorder.snapshot_facts(session, [i for d in docs for i in snap_ids[d.id].values()])
-        currents = recorder.current_versions(session, {d.current_version_id for d in docs} - {None})
+        # a pool's workers read the current texts they need (only a changed document's) themselves
+        currents = recorder.current_versions(session, {d.current_version_id for d in docs} - {None},
+                                             texts=not self.store)
         built = []
         for doc in docs:
             sources = self.catalog.citations(doc.key)
@@ -134,6 +136,7 @@ class Processor:
             current = currents.get(doc.current_version_id)
             if current is not None:
                 job.previous_text, job.previous_key, job.previous_words = current.text, current.key, current.words
+                job.previous_blob = current.text_sha256
                 # markup churn is told from a change by the region keys of pages that gave the current text
                 keys = [(doc.region_keys or {}).get(url) for url in doc.urls]
                 if all(keys) and region_check(job):

@@ -44,12 +44,13 @@ class SnapshotFact:
 @dataclass(frozen=True)
 class CurrentVersion:
     id: int
-    text: str
+    text: str | None  # None when not read (current_versions(texts=False))
     key: str
     words: int
     rules: dict
     extractor_version: str
     snapshot_ids: list
+    text_sha256: str = ""
 
 
 @dataclass
@@ -114,12 +115,12 @@ def bodies(session, snapshots) -> dict[str, bytes]:
     return get_blobs(session, [s.sha256 for s in snapshots])
 
 
-def current_versions(session, version_ids) -> dict[int, CurrentVersion]:
-    """{version id: CurrentVersion} with their texts, in three queries."""
+def current_versions(session, version_ids, texts: bool = True) -> dict[int, CurrentVersion]:
+    """{version id: CurrentVersion}, with their texts unless `texts` is false; in three queries."""
     rows = list(session.scalars(select(Version).where(Version.id.in_(list(version_ids))))) if version_ids else []
-    texts = get_blobs(session, [v.text_sha256 for v in rows])
-    return {v.id: CurrentVersion(v.id, texts[v.text_sha256].decode("utf-8"), v.key, v.words, v.rules,
-                                 v.extractor_version, list(v.snapshot_ids)) for v in rows}
+    read = get_blobs(session, [v.text_sha256 for v in rows]) if texts else {}
+    return {v.id: CurrentVersion(v.id, read[v.text_sha256].decode("utf-8") if texts else None, v.key, v.words,
+                                 v.rules, v.extractor_version, list(v.snapshot_ids), v.text_sha256) for v in rows}
 
 
 def current_version(session, version_id: int | None) -> CurrentVersion | None:
@@ -127,7 +128,7 @@ def current_version(session, version_id: int | None) -> CurrentVersion | None:
         return None
     v = session.get(Version, version_id)
     return CurrentVersion(v.id, get_text(session, v.text_sha256), v.key, v.words, v.rules, v.extractor_version,
-                          list(v.snapshot_ids))
+                          list(v.snapshot_ids), v.text_sha256)
 
 
 def versions_of_rules(session, keys) -> list[tuple[int, str, dict, str]]:

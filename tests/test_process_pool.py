@@ -38,7 +38,8 @@ class Run:
         self.catalog = load_catalog(home.profiles)
         self.archive = Archive(Database(home.database_url))
 
-    def check(self, bodies: dict[str, bytes]):
+    def store(self, bodies: dict[str, bytes]):
+        """What the fetch stage stores for a run; its plan."""
         plan = prepare_run(self.archive, self.catalog, self.catalog.sources())
         with self.archive.reading() as s:
             known = last_snapshots(s, list(bodies))
@@ -47,6 +48,10 @@ class Run:
             writer.add(FetchResult(url=url, run_id=plan.run_id, status=200, final_url=url, body=body,
                                    headers={"content-type": "text/html; charset=utf-8"}))
         writer.flush()
+        return plan
+
+    def check(self, bodies: dict[str, bytes]):
+        plan = self.store(bodies)
         processor = Processor(self.settings, self.archive, self.catalog, plan.run_id)
         summary = processor.process(plan)
         summary.sync()
@@ -79,23 +84,26 @@ def test_pool_workers_read_bodies_from_the_database_and_record_what_one_process_
     assert alone.texts() == pooled.texts()
 
 
-def test_a_job_for_the_pool_carries_blob_keys_and_the_worker_reads_the_bodies(home):
+def test_a_job_for_the_pool_carries_blob_keys_and_the_worker_reads_bodies_and_the_current_text(home):
+    from snapshots import documents, recorder
+
     run = Run(home, documents=2)
     run.check(bodies(run, "a"))
-    plan = prepare_run(run.archive, run.catalog, run.catalog.sources())
+    plan = run.store(bodies(run, "b", edited={0}))
     processor = Processor(run.settings, run.archive, run.catalog, plan.run_id)
     processor.store = run.archive.db.url
     with run.archive.reading() as s:
-        from snapshots import documents, recorder
-
-        docs = documents.states(s, list(plan.documents))
+        docs = sorted(documents.states(s, list(plan.documents)), key=lambda d: d.urls)
         snaps = recorder.newest_snapshots(s, [u for urls in plan.documents.values() for u in urls])
         built = processor.jobs_for(s, docs, {d.id: {u: snaps[u].id for u in d.urls} for d in docs})
     jobs = [job for _, job in built]
     assert all(p.body is None and p.blob for job in jobs for p in job.pages)
-    assert all(job.store == run.archive.db.url for job in jobs)
-    result = analysis.analyse(jobs[0])  # what a worker does: bodies from the store, then the analysis
-    assert result.problem is None and not result.changed and jobs[0].pages[0].body.startswith(b"<html>")
+    assert all(job.store == run.archive.db.url and job.previous_text is None and job.previous_blob for job in jobs)
+    edited = analysis.analyse(jobs[0])  # what a worker does: bodies from the store, the current text when needed
+    assert edited.changed and edited.added_words == 9 and "United States" in edited.text
+    assert jobs[0].previous_text is not None and jobs[0].pages[0].body.startswith(b"<html>")
+    churn = analysis.analyse(jobs[1])
+    assert churn.same_regions and not churn.changed and jobs[1].previous_text is None  # never read
 
 
 def test_a_run_with_few_documents_starts_no_pool(home, monkeypatch):
