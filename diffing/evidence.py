@@ -68,13 +68,23 @@ class TextIndex:
     def __init__(self, text: str) -> None:
         self.text = text
         lowered = text.lower()
-        if len(lowered) != len(text):  # a few characters lower to two ("İ"): keep those as is
-            lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        if len(lowered) != len(text):  # a character lowers to two ("İ", the only one in Unicode 15): keep it as is
+            lowered = "\u0130".join(part.lower() for part in text.split("\u0130"))
+            if len(lowered) != len(text):  # another one, in some later Unicode: character by character
+                lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         self.lowered = lowered
 
     @cached_property
     def starts(self) -> list[int]:
         return [0] + [match.end() for match in _SENTENCE_BREAK.finditer(self.text)]
+
+    def words_in(self, sentence: int) -> int:
+        """How many words sentence number `sentence` has once keyed (textkey.match_key); computed once."""
+        counts = self.__dict__.setdefault("_words", {})
+        if sentence not in counts:
+            start, end = self.bounds(sentence, sentence)
+            counts[sentence] = len(match_key(self.text[start:end]).split())
+        return counts[sentence]
 
     def sentence_of(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset) - 1
@@ -165,8 +175,7 @@ def locate(quote: str, text: str) -> Location:
         seen: set[str] = set()
         length = 0
         for j in range(i, min(i + MAX_WINDOW_SENTENCES, len(index.starts))):
-            start, end = index.bounds(j, j)
-            length += len(match_key(index.text[start:end]).split())
+            length += index.words_in(j)
             if length > longest and j > i:
                 break
             seen |= hits.get(j, set())

@@ -180,8 +180,25 @@ def _compare(old: _Block, new: _Block, section: str | None, vocabulary: Vocabula
     return hits
 
 
+def _row_line_at(text: str, offset: int) -> bool:
+    """The line holding `offset` (or, at a line's start, the one before it) could be part of a row
+    block: every line of a block is a row (`_cells`) or a table's separator."""
+    start = text.rfind("\n", 0, offset) + 1
+    starts = [start] + ([text.rfind("\n", 0, start - 1) + 1] if start == offset and start else [])
+    for begin in starts:
+        end = text.find("\n", begin)
+        line = text[begin:end if end >= 0 else len(text)]
+        if line.strip() and (_cells(line) is not None or _SEPARATOR.match(line)):
+            return True
+    return False
+
+
 def row_hits(old_text: str, new_text: str, edits: Sequence[Edit], vocabulary: Vocabulary) -> tuple[list[VocabularyHit], set[int]]:
     """Hits for row blocks touched by ``edits``, and the indexes of the edits they explain."""
+    # an edit inside a block starts on one of its lines on both sides: without such an edit, no block
+    # is looked for (finding them reads every line of both texts)
+    if not any(_row_line_at(old_text, e.old_start) and _row_line_at(new_text, e.new_start) for e in edits):
+        return [], set()
     old_blocks, new_blocks = _blocks(old_text), _blocks(new_text)
     if not old_blocks or not new_blocks:
         return [], set()

@@ -34,9 +34,9 @@ class Heading:
 
 def clean_title(raw: str) -> str:
     """The visible text of a heading line, shortened to ``MAX_TITLE`` characters."""
-    title = _LINK.sub(r"\1", raw)
-    title = _EMPHASIS.sub("", title)
-    title = _ESCAPE.sub(r"\1", title)
+    title = _LINK.sub(r"\1", raw) if "](" in raw else raw  # each pass only where it has something to do
+    title = _EMPHASIS.sub("", title) if "*" in title or "_" in title or "`" in title else title
+    title = _ESCAPE.sub(r"\1", title) if "\\" in title else title
     title = _SPACES.sub(" ", title).strip(" :")
     if len(title) > MAX_TITLE:
         title = title[: MAX_TITLE - 1].rstrip() + "…"

@@ -126,3 +126,35 @@ def test_a_name_purpose_location_list_is_diffed_by_row_too():
     result = run(old, new)
     assert result.significance == "material"
     assert result.findings[0].detail == "added sub-processor: Persona (United States) — fraud detection"
+
+
+def test_row_hits_skip_finding_blocks_only_when_no_edit_could_be_inside_one(monkeypatch):
+    """The shortcut (an edit inside a block starts on a row line on both sides) changes no result:
+    every one-line edit of a document with a table and a row list, with and without it."""
+    import random
+
+    from diffing import rows
+    from diffing.diff import word_diff
+    from diffing.edits import find_edits
+    from diffing.vocabulary import Vocabulary
+
+    old = ("# DPA\n\nCustomer data is hosted in Ireland.\n\n" + SUBPROCESSORS
+           + "\nProcessors we use:\n\n- Acme Cloud — hosting — Ireland\n- Mailer — email delivery — Germany\n\n"
+           "We tell customers thirty days before a new sub-processor starts.\n")
+    lines = old.split("\n")
+    rng = random.Random(7)
+    vocabulary = Vocabulary.default()
+    changes = [(i, "") for i in range(len(lines))] + [(i, lines[i] + " extra") for i in range(len(lines))]
+    changes += [(i, "| Persona | fraud detection | United States |") for i in range(len(lines))]
+    changes += [(i, "- Persona — fraud detection — United States") for i in range(len(lines))]
+    checked = 0
+    for i, replacement in changes:
+        new = "\n".join(lines[:i] + [replacement] + lines[i + 1:] if rng.random() < 0.5
+                        else lines[:i + 1] + [replacement] + lines[i + 1:])
+        edits = find_edits(word_diff(old, new), old, new)
+        fast = rows.row_hits(old, new, edits, vocabulary)
+        with monkeypatch.context() as m:
+            m.setattr(rows, "_row_line_at", lambda text, offset: True)
+            assert rows.row_hits(old, new, edits, vocabulary) == fast, (i, replacement)
+        checked += bool(fast[0])
+    assert checked >= 10  # the edits inside the blocks gave hits both ways

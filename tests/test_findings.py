@@ -153,3 +153,14 @@ def test_each_profile_only_sees_its_own_criteria():
     second = run(new, criteria=[PRIVATE], ops=ops)
     assert first.affected_criteria == []
     assert second.affected_criteria == ["private"]
+
+
+def test_evidence_is_found_in_a_text_with_a_dotted_capital_i_at_the_offsets_of_the_text():
+    from diffing.evidence import TextIndex, locate
+
+    text = "Sözleşme İstanbul'da yapılır. Customer data is stored in Ireland for thirty days. İİ end."
+    index = TextIndex(text)
+    assert len(index.lowered) == len(text)
+    assert index.lowered == "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    found = locate("Customer data is stored in Ireland for thirty days.", text)
+    assert found.status == "found" and text[found.offset:found.end] == "Customer data is stored in Ireland for thirty days."
