@@ -29,6 +29,7 @@ demo: install
 
 bench: install
 	$(BIN)/python bench/extract_bench.py
+	$(BIN)/python bench/page_bench.py
 	$(BIN)/python bench/quality_bench.py
 	$(BIN)/python bench/check_bench.py
 	$(BIN)/python bench/queue_bench.py

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from diffing.assess import CriterionRef, assess
 from diffing.diff import diff_stats, word_diff
-from snapshots.extract import EXTRACTOR_VERSION, ExtractError, Rules, comparison_key, extract
+from snapshots.extract import EXTRACTOR_VERSION, ExtractError, Rules, extract
+from snapshots.extract.normalise import key_and_tokens
 from snapshots.extract.region import region_key
 
 # Markers of bot challenges, captchas and login walls served instead of the document (lower case).
@@ -202,8 +203,7 @@ def analyse(job: Job) -> Analysis:
         formats.append(extraction.format)
     out.text = "\n\n".join(texts)
     out.region_keys = keys if all(keys) else None
-    out.key = comparison_key(out.text, normalised=True)
-    out.words = len(out.text.split())
+    out.key, out.words = key_and_tokens(out.text)
     out.format = "+".join(dict.fromkeys(formats))
     out.changed = out.key != job.previous_key
     accepted = job.accept_key is not None and out.key == job.accept_key  # the guarded text persisted

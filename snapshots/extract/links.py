@@ -61,12 +61,15 @@ def link_definitions(regions, rendered: str, page_url: str) -> str:
     """The reference definitions of the links in ``regions`` whose text is in ``rendered``."""
     seen: set[tuple[str, str]] = set()
     lines: list[str] = []
-    flat = " ".join(rendered.split())
+    flat = None  # the rendered text with its whitespace collapsed, once a link needs it
     for region in regions:
         for a in region.iter("a"):
             target = normalise_target(a.get("href", ""), page_url)
-            text = " ".join(text_of(a).split())
-            if target is None or not text or text not in flat:
+            text = " ".join(text_of(a).split()) if target is not None else ""
+            if not text:
+                continue
+            flat = flat if flat is not None else " ".join(rendered.split())
+            if text not in flat:
                 continue
             label = text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1].rstrip() + "…"
             label = label.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")

@@ -92,5 +92,11 @@ def comparison_key(text: str, normalised: bool = False) -> str:
     """sha256 hex digest of the normalised text with all whitespace runs collapsed to one space.
 
     `normalised=True` skips normalising again a text that `extract()` already produced."""
-    collapsed = " ".join((text if normalised else normalise_text(text)).split())
-    return hashlib.sha256(collapsed.encode("utf-8")).hexdigest()
+    return key_and_tokens(text if normalised else normalise_text(text))[0]
+
+
+def key_and_tokens(normalised: str) -> tuple[str, int]:
+    """(`comparison_key` of an already normalised text, how many whitespace-separated tokens it has),
+    from one split of the text."""
+    tokens = normalised.split()
+    return hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest(), len(tokens)
