@@ -248,15 +248,17 @@ class Changedetection(Tool):
     def api(self, method: str, path: str, body: bytes | None = None):
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method=method,
                                          headers={"x-api-key": self.key, "Content-Type": "text/plain"})
-        for attempt in range(20):
+        for attempt in range(120):
             try:
                 with urllib.request.urlopen(request, timeout=120) as response:
                     return json.loads(response.read() or b"null")
             except urllib.error.HTTPError as e:
                 # listing races with the import, which adds watches in a background thread:
-                # "dictionary changed size during iteration" (HTTP 500); ask again
-                if e.code != 500 or method != "GET" or attempt == 19:
+                # "dictionary changed size during iteration" (HTTP 500); ask again, for a minute at most
+                if e.code != 500 or method != "GET":
                     raise
+                if attempt == 119:
+                    fail(self.name, f"GET {path} kept answering HTTP 500 for a minute")
                 time.sleep(0.5)
 
     def watches(self) -> dict:
