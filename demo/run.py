@@ -42,7 +42,12 @@ def clausewatch(env, *args) -> int:
 
 
 def main() -> int:
-    server = ThreadingHTTPServer(("127.0.0.1", PORT), functools.partial(Handler, directory=str(HERE)))
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", PORT), functools.partial(Handler, directory=str(HERE)))
+    except OSError as error:
+        print(f"demo: cannot serve on 127.0.0.1:{PORT}: {error.strerror} (set CLAUSEWATCH_DEMO_PORT to another port)",
+              file=sys.stderr)
+        return 1
     threading.Thread(target=server.serve_forever, daemon=True).start()
     home = Path(tempfile.mkdtemp(prefix="clausewatch-demo-"))
     env = dict(os.environ, CLAUSEWATCH_HOME=str(home), CLAUSEWATCH_PROFILES=str(HERE / "profiles"),
