@@ -39,7 +39,7 @@ HEADINGS = ["Definitions", "Scope and Roles of the Parties", "Categories of Pers
             "Legal Bases", "Data Location and International Transfers", "Subprocessors", "Security Measures",
             "Confidentiality", "Personal Data Breach Notification", "Data Subject Rights", "Retention and Deletion",
             "Audits and Certifications", "Use of Data for Model Training", "Cookies and Similar Technologies",
-            "Children's Privacy", "Liability", "Changes to this Document", "Governing Law", "Contact Us"]
+            "Children’s Privacy", "Liability", "Changes to this Document", "Governing Law", "Contact Us"]
 PLURAL = ["We", "Our service providers", "Authorised personnel", "You", "Our affiliates"]
 SINGULAR = ["{p}", "The Processor", "Customer", "Each Subprocessor", "The Controller", "The Supervisory Authority"]
 VERBS = {"process": "processes", "collect": "collects", "store": "stores", "retain": "retains",
@@ -58,9 +58,9 @@ CONDITIONS = ["in accordance with Article 28 of the GDPR", "on the documented in
               "only for as long as necessary", "unless required to do so by Union or Member State law",
               "subject to appropriate safeguards such as the Standard Contractual Clauses",
               "within the European Economic Area", "under a written contract with equivalent obligations",
-              "using encryption in transit and at rest", "after giving Customer thirty (30) days' notice",
+              "using encryption in transit and at rest", "after giving Customer thirty (30) days’ notice",
               "where you have given your consent", "in line with our retention schedule",
-              "as set out in Annex II (Technical and Organisational Measures)"]
+              "as set out in Annex II – Technical and Organisational Measures"]
 EDITS = ["We may store Customer Data in data centres located in the United States.",
          "{p} may use input and output data to improve our models unless Customer opts out.",
          "Personal Data may be transferred to Subprocessors outside the European Economic Area.",
