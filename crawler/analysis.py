@@ -14,7 +14,6 @@ from diffing.assess import CriterionRef, assess
 from diffing.diff import diff_stats, word_diff
 from snapshots.extract import EXTRACTOR_VERSION, ExtractError, Rules, extract
 from snapshots.extract.normalise import key_and_tokens
-from snapshots.extract.region import region_key
 
 # Markers of bot challenges, captchas and login walls served instead of the document (lower case).
 BLOCK_MARKERS = (
@@ -120,13 +119,12 @@ def region_check(job: Job) -> bool:
             and job.accept_key is None and not job.accept_shrink)
 
 
-def same_regions(job: Job) -> bool:
-    """Every page's regions are the elements a page giving the current text was rendered from."""
+def known_region_keys(job: Job) -> list | None:
+    """The region keys the job's pages may be compared with (one per page), or None."""
     previous = job.previous_region_keys
     if not previous or not region_check(job) or len(previous) != len(job.pages):
-        return False
-    return all(region_key(page.body, page.content_type, job.rules, page.url, EXTRACTOR_VERSION) == key
-               for page, key in zip(job.pages, previous))
+        return None
+    return previous
 
 
 _stores: dict = {}  # database URL -> snapshots.db.ReadConnection, one per worker process
@@ -162,13 +160,24 @@ def previous_text(job: Job) -> str | None:
 def analyse(job: Job) -> Analysis:
     read_bodies(job)
     out = Analysis(job.document_id, previous_words=job.previous_words)
-    if same_regions(job):  # bytes changed outside the document (markup churn): its text is the same
-        out.key, out.words, out.same_regions = job.previous_key, job.previous_words, True
-        out.region_keys = job.previous_region_keys
-        return out
+    extracted: list = []  # the pages extracted while comparing region keys, in order
+    known = known_region_keys(job)
+    for page, key in zip(job.pages, known or ()):
+        extraction = _extract(page, job.rules, out, key)
+        if extraction is None:
+            return out
+        if not extraction.same_regions:
+            extracted.append(extraction)
+            break
+        extracted.append(None)  # not rendered: extracted again below unless every page has its key
+    else:
+        if known:  # bytes changed outside the document (markup churn): its text is the same
+            out.key, out.words, out.same_regions = job.previous_key, job.previous_words, True
+            out.region_keys = known
+            return out
     texts, formats, keys = [], [], []
-    for page in job.pages:
-        extraction = _extract(page, job.rules, out)
+    for i, page in enumerate(job.pages):
+        extraction = (extracted[i] if i < len(extracted) else None) or _extract(page, job.rules, out)
         if extraction is None:
             return out
         keys.append(extraction.region_key)
@@ -177,12 +186,12 @@ def analyse(job: Job) -> Analysis:
             out.problem = f"the document moved: {extraction.problem}; no version recorded"
             return out
         # a real document may mention "captcha"; only a short page carrying a marker is a challenge
-        marker = None if job.rebaseline or extraction.words >= SHORT_WORDS else blocked_marker(page.body)
+        marker = None if job.rebaseline or extraction.has_words(SHORT_WORDS) else blocked_marker(page.body)
         if marker:
             out.problem_kind, out.problem_url = "blocked", page.url
             out.problem = f"bot challenge or login wall (page marker {marker!r}); no version recorded"
             return out
-        error = None if job.rebaseline or extraction.words >= SHORT_WORDS else error_marker(extraction.text)
+        error = None if job.rebaseline or extraction.has_words(SHORT_WORDS) else error_marker(extraction.text)
         if error and not out.guard:
             out.guard, out.problem_url = "error-page", page.url
             out.problem = f"an error page was served instead of the document ({error!r}); no version recorded"
@@ -270,9 +279,10 @@ def cut_at_the_end(ops, removed_words: int) -> bool:
     return bool(kinds) and kinds[-1] == DELETE and DELETE not in kinds[:-1] and all(k in (EQUAL, DELETE) for k in kinds)
 
 
-def _extract(page: Page, rules: Rules, out: Analysis):
+def _extract(page: Page, rules: Rules, out: Analysis, known_region_key: str | None = None):
     try:
-        return extract(page.body, url=page.url, content_type=page.content_type, rules=rules)
+        return extract(page.body, url=page.url, content_type=page.content_type, rules=rules,
+                       known_region_key=known_region_key)
     except ExtractError as exc:
         out.problem_kind, out.problem_url, out.problem = "failed", page.url, str(exc)
         return None

@@ -440,6 +440,8 @@ def _title_key(title: str) -> str:
 def structure_changes(old_sections: SectionIndex, new_sections: SectionIndex) -> list[tuple[str, str | None, str | None]]:
     """``(what, old title, new title)`` for sections added, removed or renamed."""
     old_titles, new_titles = old_sections.titles(), new_sections.titles()
+    if old_titles == new_titles:  # most edits: no heading changed, nothing to match
+        return []
     old_keys = [_title_key(t) for t in old_titles]
     new_keys = [_title_key(t) for t in new_titles]
     changes: list[tuple[str, str | None, str | None]] = []

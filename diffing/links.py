@@ -27,6 +27,9 @@ __all__ = ["BLOCK_REASONS", "DEFINITION_RE", "LinkChange", "body_offset", "furni
            "link_changes", "navigation_reason"]
 
 DEFINITION_RE = re.compile(r"^\[((?:[^\]\\]|\\.)+)\]: (\S+)$", re.M)
+# the same lines, each after its "\n", searched in "\n" + text: a literal first character is found by a
+# fast scan, where a ^ of re.M is tried at every position of the text (ten times slower on 100 KB)
+_DEFINITION_LINES = re.compile(r"\n\[((?:[^\]\\]|\\.)+)\]: (\S+)(?=\n|\Z)")
 _UNESCAPE = re.compile(r"\\(.)")
 
 
@@ -40,7 +43,7 @@ class LinkChange:
 @lru_cache(maxsize=8)  # asked once per edit of the same two texts; callers do not mutate the result
 def _definitions(text: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for match in DEFINITION_RE.finditer(text):
+    for match in _DEFINITION_LINES.finditer("\n" + text):
         label = _UNESCAPE.sub(r"\1", match.group(1))
         found.setdefault(label, []).append(match.group(2))
     return found

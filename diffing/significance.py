@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from diffing.edits import Edit
 from diffing.levels import Significance
 from diffing.links import is_definitions_only
-from diffing.textkey import is_copyright_line, match_key, strip_dates, strip_timestamps, strip_volatile
+from diffing.textkey import (is_copyright_line, match_key, strip_dates, strip_timestamps, strip_volatile,
+                             undated_words_at_least)
 
 
 COSMETIC, MINOR, MATERIAL = Significance.COSMETIC, Significance.MINOR, Significance.MATERIAL
@@ -64,6 +65,8 @@ def apply_ignore(text: str, ignore: Sequence[re.Pattern]) -> str:
 def _is_dateline(old: str, new: str) -> bool:
     if DATELINE_RE.search(old) or DATELINE_RE.search(new):
         return True
+    if undated_words_at_least(new) > SHORT_LINE_WORDS:  # a sentence: no need to look for its dates
+        return False
     undated = match_key(strip_dates(new)).replace("date", "").split()
     return len(undated) <= SHORT_LINE_WORDS
 

@@ -49,6 +49,20 @@ DATE_RE = re.compile(
     re.I,
 )
 
+# the words (match_key tokens) a DATE_RE match may hold, besides those with a digit
+_DATE_WORDS = frozenset(_MONTHS.split("|") + (
+    "of de over about almost nearly around more than less an a few several second seconds minute minutes hour "
+    "hours day days week weeks month months year years ago today yesterday this last").split())
+
+
+def undated_words_at_least(text: str) -> int:
+    """A lower bound of how many words ``match_key(strip_dates(text))`` has besides "date", without
+    the date pattern: the ASCII words with no digit that no date can hold. A date match starts and
+    ends at word boundaries, so the words outside it are the text's own (non-ASCII words are left
+    out: under re.I a letter like "ſ" matches "s")."""
+    return sum(1 for word in match_key(text).split()
+               if word not in _DATE_WORDS and word.isascii() and word.isalpha() and word.replace("date", ""))
+
 
 TIMESTAMP_RE = re.compile(
     rf"(?:(?:{DATE_RE.pattern[2:-2]})[T,\s]*(?:at\s+)?)?"

@@ -1,8 +1,9 @@
 """Markup churn: a page whose bytes changed outside the regions extraction reads is not extracted again.
 
-snapshots.extract.region.region_key hashes what the text is made from; crawler.analysis compares it
-with the key of the page the current version was read from. Equal keys must mean equal text: the
-golden files are checked with edits outside and inside their regions.
+snapshots.extract.region.key_of hashes what the text is made from (Extraction.region_key); crawler.analysis
+hands extraction the key of the page the current version was read from, and extraction stops before
+rendering when the keys are equal. Equal keys must mean equal text: the golden files are checked with
+edits outside and inside their regions.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from crawler.analysis import Job, Page, analyse
-from snapshots.extract import EXTRACTOR_VERSION, Rules, comparison_key, extract
-from snapshots.extract.region import region_key
+from snapshots.extract import Rules, comparison_key, extract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 CASES = {path.name.removesuffix(".html"): {} for path in FIXTURES.glob("*.html")}
@@ -37,7 +37,7 @@ def policy(token="a1", build="1", edit="") -> bytes:
 
 
 def key(body: bytes, rules=RULES, url=URL, content_type="text/html") -> str | None:
-    return region_key(body, content_type, rules, url, EXTRACTOR_VERSION)
+    return extract(body, url=url, content_type=content_type, rules=rules).region_key
 
 
 def test_a_session_token_in_a_nav_link_or_a_new_script_build_keeps_the_region_key():
@@ -54,7 +54,9 @@ def test_an_edit_inside_the_region_other_rules_or_another_url_change_the_region_
 
 
 def test_no_region_key_for_a_pdf_or_a_select_that_matches_nothing():
-    assert key(b"%PDF-1.4\n...", content_type="application/pdf") is None
+    from test_extract_pdf import dpa_pdf
+
+    assert key(dpa_pdf(pages=1), content_type="application/pdf") is None
     assert key(policy(), rules=Rules.from_declaration("#terms", None)) is None
 
 
@@ -102,10 +104,21 @@ def job(body: bytes, previous: bytes) -> Job:
                previous_region_keys=[first.region_key])
 
 
-def test_extraction_gives_the_region_key_of_what_it_rendered():
-    for body in (policy(), policy(token="b2"), policy(edit="We now also share it with partners.")):
-        assert extract(body, url=URL, content_type="text/html", rules=RULES).region_key == key(body)
-    assert extract(policy(), url=URL, content_type="text/html", rules=Rules()).region_key == key(policy(), Rules())
+def test_extraction_given_the_known_key_renders_nothing_and_otherwise_renders_as_usual(monkeypatch):
+    import snapshots.extract.html as html
+
+    rendered = []
+    real = html._render_regions
+    monkeypatch.setattr(html, "_render_regions", lambda root, regions: rendered.append(1) or real(root, regions))
+    known = key(policy())
+    rendered.clear()
+    same = extract(policy(token="b2", build="9"), url=URL, content_type="text/html", rules=RULES,
+                   known_region_key=known)
+    assert same.same_regions and same.text == "" and same.region_key == known and rendered == []
+    edit = policy(edit="We now also share it with partners.")
+    other = extract(edit, url=URL, content_type="text/html", rules=RULES, known_region_key=known)
+    assert not other.same_regions and rendered == [1]
+    assert other == extract(edit, url=URL, content_type="text/html", rules=RULES)
 
 
 def test_a_re_check_after_markup_churn_is_unchanged_without_extraction():
@@ -149,6 +162,7 @@ def test_the_process_stage_stores_region_keys_and_a_churn_re_check_reads_no_prev
     from test_archive import URL as CHECKED, Checker
 
     import crawler.analysis
+    import snapshots.extract.html as html
     from snapshots import recorder
 
     c = Checker(home)
@@ -158,11 +172,14 @@ def test_the_process_stage_stores_region_keys_and_a_churn_re_check_reads_no_prev
 
     bodies = Counting(recorder.bodies, lambda session, snaps: len(list(snaps)))
     monkeypatch.setattr(recorder, "bodies", lambda session, snaps: bodies(session, list(snaps)))
-    extracted = Counting(crawler.analysis.extract, lambda body, **kw: kw["url"])
+    extracted = Counting(crawler.analysis.extract, lambda body, **kw: (kw["url"], kw["known_region_key"]))
     monkeypatch.setattr(crawler.analysis, "extract", extracted)
+    rendered = Counting(html._render_regions, lambda root, regions: len(regions))
+    monkeypatch.setattr(html, "_render_regions", rendered)
     summary = c.check(page("t2"))  # new bytes, same regions
     assert summary.unchanged == 1 and summary.changed == 0
-    assert extracted.calls == [] and bodies.calls == [1]  # the new page's body only, and no extraction
+    assert extracted.calls == [(CHECKED, stored[CHECKED])]  # compared with the current text's key …
+    assert rendered.calls == [] and bodies.calls == [1]  # … rendering nothing, reading the new page's body only
     assert region_keys(c) == stored
 
 
@@ -191,3 +208,19 @@ def test_a_text_waiting_for_confirmation_does_not_replace_the_keys_of_the_curren
     assert c.check(page("t2", edit="We now also share it with partners.")).pending_confirmation == 1
     assert region_keys(c) == first
     assert c.check(page("t3")).unchanged == 1  # back to the current text, by its region keys
+
+
+def test_a_document_of_two_pages_whose_second_page_changed_is_extracted_whole():
+    second = "https://example.com/privacy-2"
+    before = [extract(b, url=u, content_type="text/html", rules=RULES) for b, u in ((policy(), URL), (policy(), second))]
+    edit = policy(edit="We now also share it with partners.")
+    text = "\n\n".join(e.text for e in before)
+    j = Job(1, [Page(URL, policy(token="b2"), "text/html"), Page(second, edit, "text/html")], RULES,
+            previous_text=text, previous_key=comparison_key(text, normalised=True),
+            previous_words=sum(e.words for e in before), previous_region_keys=[e.region_key for e in before])
+    result = analyse(j)
+    assert not result.same_regions and result.changed and result.added_words == 7
+    assert result.text == before[0].text + "\n\n" + extract(edit, url=second, content_type="text/html", rules=RULES).text
+    assert result.region_keys == [before[0].region_key, key(edit, url=second)]
+    j.pages[1] = Page(second, policy(token="c3"), "text/html")
+    assert analyse(j).same_regions

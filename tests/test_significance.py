@@ -119,3 +119,22 @@ def test_the_title_repeated_above_itself_is_cosmetic_but_another_line_is_not():
 def test_a_link_about_copyright_is_not_a_copyright_notice():
     new = DOC + "\n- DMCA copyright policy\n"
     assert assess(DOC, new, criteria=(), document_label="P").reported
+
+
+def test_the_undated_word_bound_never_exceeds_the_words_left_once_dates_are_stripped():
+    import random
+
+    from diffing.textkey import match_key, strip_dates, undated_words_at_least
+
+    pieces = ["5", "March", "2026", "of", "de", "Jan.", "updated", "date", "dated", "over", "a", "few", "weeks",
+              "ago", "today", "this", "week", "1st", "2026-03-05", "05/03/26", "März", "ſeptember", "Policy",
+              "the", "sub_processor", "x_2026", "2026_x", "data", "–", "2025-2026", "(c)", "retain", "YEARS",
+              "more", "than", "an", "hour", "déc.", "12:00", "º", "1º"]
+    rng = random.Random(5)
+    lines = [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
+    lines += ["Last updated 5 March 2026 by the privacy team of Example Ltd in Dublin, Ireland",
+              "We retain logs for 30 days and delete them within a few weeks after the end of the contract."]
+    for line in lines:
+        left = len(match_key(strip_dates(line)).replace("date", "").split())
+        assert undated_words_at_least(line) <= left, line
+    assert undated_words_at_least(lines[-1]) > 6  # a sentence is told from a dateline without the date pattern

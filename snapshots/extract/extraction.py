@@ -1,7 +1,8 @@
 """The entry point: ``extract(body, url=..., content_type=..., rules=...) -> Extraction``."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import NotADocument
 from .html import extract_html
@@ -16,7 +17,9 @@ EXTRACTOR_VERSION = "1.3.0"
 PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell", "moved")
 _HEADING = re.compile(r"#{1,6} (.+)")  # matched at the start of a line
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
-_LINK_DEFINITION = re.compile(r"^\[(?:[^\]\\]|\\.)+\]: \S+$", re.M)  # links.link_definitions: not words
+# links.link_definitions' lines (not words), each after its "\n", searched in "\n" + text (a literal first
+# character is found by a fast scan; a ^ of re.M is tried at every position, ten times slower)
+_LINK_DEFINITION = re.compile(r"\n\[(?:[^\]\\]|\\.)+\]: \S+(?=\n|\Z)")
 
 # characters that are neither word characters nor the joiners of _WORD
 _PUNCTUATION = ".,;:!?()[]{}<>\"*#/\\|`~@$%^&+=…§•·"
@@ -51,19 +54,51 @@ def count_words(text: str) -> int:
 
 @dataclass
 class Extraction:
+    """What extraction made of a body. ``words`` and ``headings`` are read off ``text`` when asked
+    (most extractions only need ``has_words``, or neither)."""
+
     text: str
     format: str
-    headings: list[str] = field(default_factory=list)
-    words: int = 0
     problem_kind: str | None = None
     problem: str | None = None
     note: str | None = None  # what was selected when it was not the whole page ("fragment #x: …")
     moved_to: str | None = None  # problem "moved": the absolute URL the redirect stub sends to
     region_key: str | None = None  # HTML: the markup-stable key of the regions the text came from (region.key_of)
+    same_regions: bool = False  # the regions' key was `known_region_key`: no text was rendered
+
+    @cached_property
+    def words(self) -> int:
+        """The words of the text, its link definitions (links.link_definitions) left out."""
+        return count_words(_without_definitions(self.text))
+
+    @cached_property
+    def headings(self) -> list[str]:
+        return [match.group(1).strip() for line in self.text.split("\n") if line[:1] == "#"
+                and (match := _HEADING.match(line))]
+
+    def has_words(self, n: int) -> bool:
+        """``words >= n``, counting only a prefix of the text when that holds there already (a prefix
+        cut at a line's end never has more words than the whole text)."""
+        size = 16 * n
+        while "words" not in self.__dict__ and size * 4 < len(self.text):  # prefixes growing 4× each
+            cut = self.text.rfind("\n", 0, size)
+            if cut > 0 and count_words(_without_definitions(self.text[:cut])) >= n:
+                return True
+            size *= 4
+        return self.words >= n
 
 
-def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Rules = Rules()) -> Extraction:
+def _without_definitions(text: str) -> str:
+    return _LINK_DEFINITION.sub("\n", "\n" + text) if "]: " in text else text
+
+
+def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Rules = Rules(),
+            known_region_key: str | None = None) -> Extraction:
     """Turn a fetched body into normalised text; ``NotADocument`` when it is not a document.
+
+    ``known_region_key`` is the ``region_key`` of a page whose text the caller already has: when
+    this page's regions have that key, their text is that text, so nothing is rendered and the
+    result is ``same_regions`` with an empty text (the cost of a parse and one serialisation).
 
     ``url`` is the page's address (extraction never fetches anything): its fragment
     (``#platform-terms``) selects that part of the page when there are no ``select`` rules, its host
@@ -77,7 +112,9 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
 
         result = extract_pdf(body)
     else:
-        result = extract_html(body, content_type, rules, url, EXTRACTOR_VERSION)
+        result = extract_html(body, content_type, rules, url, EXTRACTOR_VERSION, known_region_key)
+        if result.same_regions:
+            return Extraction(text="", format=kind, region_key=result.region_key, same_regions=True)
     text = normalise_text(result.text)
     problem_kind, problem = result.problem_kind, result.problem
     if not text and problem_kind is None:
@@ -85,9 +122,6 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
     return Extraction(
         text=text,
         format=kind,
-        headings=[match.group(1).strip() for line in text.split("\n") if line[:1] == "#"
-                  and (match := _HEADING.match(line))],
-        words=count_words(_LINK_DEFINITION.sub("", text) if "]: " in text else text),
         problem_kind=problem_kind,
         problem=problem,
         note=getattr(result, "note", None),

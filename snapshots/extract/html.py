@@ -33,6 +33,7 @@ class HtmlResult:
     note: str | None = None  # what was selected, for `preview` ("fragment #x: …")
     moved_to: str | None = None  # a redirect stub's absolute target
     region_key: str | None = None  # region.key_of the regions rendered (given an extractor version)
+    same_regions: bool = False  # the key is the caller's known_key: nothing was rendered (text is "")
 
 
 def _script_shell(root, scripts: int) -> str | None:
@@ -89,8 +90,11 @@ def _render_regions(root, regions) -> str:
 
 
 def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str = "",
-                 extractor_version: str | None = None) -> HtmlResult:
-    """The page's text; with `extractor_version`, also the key of the regions it was rendered from."""
+                 extractor_version: str | None = None, known_key: str | None = None) -> HtmlResult:
+    """The page's text; with `extractor_version`, also the key of the regions it was rendered from.
+
+    When that key is `known_key` (the key of a page whose text the caller has), nothing is
+    rendered: the result has no text and ``same_regions`` set."""
     root = parse(body, content_type)
     if root is None:
         return HtmlResult("", "empty", "the page is empty")
@@ -121,6 +125,8 @@ def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str =
                           f"fragment #{anchor} matched nothing: no element has id {anchor!r} and no "
                           "heading carries that anchor")
     key = key_of(root, regions, rules, url, extractor_version) if extractor_version and regions else None
+    if key is not None and key == known_key:
+        return HtmlResult("", region_key=key, same_regions=True)
     text = _render_regions(root, regions)
     short = sum(1 for _ in islice(_WORDS.finditer(text), SHELL_MAX_WORDS)) < SHELL_MAX_WORDS
     if text.strip():

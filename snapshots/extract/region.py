@@ -10,9 +10,10 @@ a page known to give the current text. ``key_of`` hashes the regions' serialisat
 everything else the rendered text depends on: the extractor version, the rules, the page URL
 (links are made absolute against it), the tags of the regions' ancestors (a button's heading) and,
 for several regions, the elements that label them. Equal keys therefore mean equal text; a
-different key means nothing (the page is extracted as usual). Extraction computes the key of what
-it rendered as a by-product (``Extraction.region_key``); ``region_key`` computes it alone, for
-about a third of an extraction's cost (parse, strip, select and one serialisation).
+different key means nothing (the page is extracted as usual). Extraction computes the key of the
+regions before it renders them (``Extraction.region_key``) and, given the key of a page whose
+text the caller has (``extract(..., known_region_key=)``), stops there when they are equal: about
+a third of an extraction's cost (parse, strip, select and one serialisation).
 
 No key (None) where that reasoning does not hold: not HTML, a redirect stub, a select or fragment
 that matches nothing. The caller also needs the text to be long enough not to be judged a script
@@ -30,11 +31,8 @@ from lxml import etree
 from . import boilerplate, selection
 from .fragment import FragmentMatch, anchor_of, select_fragment
 from .rules import Rules
-from .sniff import sniff_format
-from .stub import redirect_target
-from .tree import parse
 
-__all__ = ["region_key", "key_of", "find_regions", "strip_junk", "Found"]
+__all__ = ["key_of", "find_regions", "strip_junk", "Found"]
 
 _JUNK = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas", "head")
 
@@ -90,23 +88,6 @@ def key_of(root, regions: list, rules: Rules, url: str, extractor_version: str) 
             for labeller in _labellers(root, region):
                 digest.update(b"\0" + etree.tostring(labeller, encoding="utf-8", with_tail=False))
     return digest.hexdigest()
-
-
-def region_key(body: bytes, content_type: str | None, rules, url: str, extractor_version: str) -> str | None:
-    """The `key_of` this page's regions without rendering them, or None (see the module)."""
-    if sniff_format(body, content_type) != "html":
-        return None
-    try:
-        root = parse(body, content_type)
-    except Exception:  # noqa: BLE001 - a page that does not parse is for extraction to report
-        return None
-    if root is None or redirect_target(root, url):
-        return None
-    strip_junk(root)
-    found = find_regions(root, rules, url)
-    if not found.complete:
-        return None
-    return key_of(root, found.regions, rules, url, extractor_version)
 
 
 def _labellers(root, region) -> list:
