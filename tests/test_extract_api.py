@@ -8,7 +8,7 @@ import pytest
 from snapshots.extract import (
     EXTRACTOR_VERSION, Extraction, ExtractError, NotADocument, Range, Rules, extract, sniff_format,
 )
-from snapshots.extract.extraction import _WORD, count_words
+from snapshots.extract.wordcount import _WORD, count_words
 
 PAGE = b"<html><body><main><h1>Privacy</h1><p>We process data.</p></main></body></html>"
 

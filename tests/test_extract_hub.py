@@ -110,6 +110,16 @@ def test_a_long_document_with_a_location_script_is_not_a_stub():
     assert result.problem_kind is None and result.moved_to is None
 
 
+def test_words_in_body_scripts_and_styles_make_no_document_of_a_stub():
+    app_state = "<script>window.__STATE__ = " + '"privacy policy terms and conditions " ' * 3000 + ";</script>"
+    style = "<style>" + ".lorem ipsum dolor sit amet {color: red} " * 500 + "</style>"
+    stub = (f"<html><body>{app_state}{style}<noscript>please enable javascript to see this page now</noscript>"
+            f"<script>location.href = 'https://legal.example.com/privacy'</script><p>Redirecting…</p></body></html>")
+    assert extract(stub.encode(), url="https://example.com/privacy").moved_to == "https://legal.example.com/privacy"
+    document = stub.replace("<p>Redirecting…</p>", f"<p>{LOREM * 4}</p>")
+    assert extract(document.encode(), url="https://example.com/privacy").moved_to is None
+
+
 def test_a_sibling_documents_list_gaining_an_entry_is_not_reported():
     url = "https://example.com/legal/#platform-terms"
     in_article = lambda extra: hub().replace(b"<h2>Platform terms</h2>", (

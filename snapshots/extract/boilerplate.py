@@ -16,19 +16,20 @@ import re
 from urllib.parse import urlsplit
 
 from .tree import HEADINGS, drop, is_disclosure, text_of
+from .wordcount import count_runs
 
 __all__ = ["strip_furniture", "default_regions"]
 
 _WORDS = re.compile(r"\w+")
-_CONSENT = re.compile(r"cookie|consent|gdpr|\bcmp\b|cmp[-_]|privacy[-_]?(banner|notice[-_]?bar)|tracking[-_]?notice", re.I)
+# matched against _marker (lower case), or lowered text
+_CONSENT = re.compile(r"cookie|consent|gdpr|\bcmp\b|cmp[-_]|privacy[-_]?(banner|notice[-_]?bar)|tracking[-_]?notice")
 _CONSENT_VENDOR = re.compile(
     r"onetrust|optanon|cookiebot|cybotcookiebot|didomi|usercentrics|truste|trustarc|qc-cmp|"
     r"cookie-law-info|cookielawinfo|cmplz|osano|iubenda|cookieyes|cky-consent|termly|"
     r"consent-manager|consentmanager|cookie-consent|cookieconsent|cc-window|cc-banner|"
-    r"js-consent-banner|ketch|transcend",
-    re.I,
+    r"js-consent-banner|ketch|transcend"
 )
-_LAYER = re.compile(r"banner|\bbar\b|[-_]bar\b|notice|popup|pop-up|modal|overlay|dialog|layer|prompt|toast|snackbar|flyout|sticky|fixed|drawer|wall|gate", re.I)
+_LAYER = re.compile(r"banner|\bbar\b|[-_]bar\b|notice|popup|pop-up|modal|overlay|dialog|layer|prompt|toast|snackbar|flyout|sticky|fixed|drawer|wall|gate")
 _CONSENT_ACTION = re.compile(
     r"\b(accept|reject|decline|agree|allow|deny|refuse|got it|ok|manage (cookies|preferences|settings)|"
     r"cookie settings|akzeptieren|ablehnen|accepter|refuser|aceptar|rechazar)\b",
@@ -36,18 +37,16 @@ _CONSENT_ACTION = re.compile(
 )
 _LOCALE = re.compile(
     r"(lang(uage)?|locale|country|region|geo)[-_ ]?(picker|selector|select|switch(er)?|chooser|menu|"
-    r"banner|notice|bar|suggest(ion)?|redirect|dropdown|list|nav)|hreflang|i18n[-_]?(menu|switch)",
-    re.I,
+    r"banner|notice|bar|suggest(ion)?|redirect|dropdown|list|nav)|hreflang|i18n[-_]?(menu|switch)"
 )
 _SKIP = re.compile(r"^\s*(skip|jump) (to|navigation)|^\s*aller au contenu|^\s*zum inhalt", re.I)
-_FEEDBACK = re.compile(r"feedback|was[-_ ]?this[-_ ]?helpful|article[-_]?rating|helpful[-_]?vote|share[-_]?(bar|buttons|links)|social[-_]?share|breadcrumb", re.I)
-_NAVISH = re.compile(r"\b(nav|menu|toc|sidebar|side-bar|related|share)", re.I)
+_FEEDBACK = re.compile(r"feedback|was[-_ ]?this[-_ ]?helpful|article[-_]?rating|helpful[-_]?vote|share[-_]?(bar|buttons|links)|social[-_]?share|breadcrumb")
+_NAVISH = re.compile(r"\b(nav|menu|toc|sidebar|side-bar|related|share)")
 # One cheap search decides whether an element's id/class/label needs the detailed checks.
 _INTERESTING = re.compile(
     r"cookie|consent|gdpr|cmp|privacy|onetrust|optanon|cybot|didomi|usercentrics|truste|osano|"
     r"iubenda|termly|ketch|transcend|cc-|lang|locale|country|region|geo|i18n|feedback|helpful|"
-    r"rating|share|breadcrumb|skip|nav|menu|toc|sidebar|side-bar|related|banner|dialog|modal",
-    re.I,
+    r"rating|share|breadcrumb|skip|nav|menu|toc|sidebar|side-bar|related|banner|dialog|modal"
 )
 _SECTIONING = frozenset(("article", "main", "section", "aside", "nav"))
 # landmarks of the page, and ARIA widgets (custom selects, menus): never the document
@@ -55,14 +54,16 @@ _LANDMARK_DROP = frozenset(("navigation", "banner", "contentinfo", "search", "li
 
 
 def _words(el) -> int:
-    return len(_WORDS.findall(text_of(el)))
+    return count_runs(text_of(el))
 
 
 def _marker(el) -> str:
+    """The element's id, classes and labels, in lower case: the patterns above are matched against
+    it case-sensitively, eight times faster than with re.I (and class lists can be long)."""
     attrib = el.attrib
     return " ".join(
         attrib.get(name, "") for name in ("id", "class", "aria-label", "data-testid", "name")
-    )
+    ).lower()
 
 
 def _is_consent_layer(el, marker: str) -> bool:
@@ -77,7 +78,7 @@ def _is_consent_layer(el, marker: str) -> bool:
     )
     if not _CONSENT.search(marker):
         # an unlabelled dialog about cookies with accept/reject controls
-        return dialogish and _words(el) < 250 and _CONSENT.search(text_of(el)[:2000]) is not None \
+        return dialogish and _words(el) < 250 and _CONSENT.search(text_of(el)[:2000].lower()) is not None \
             and _consent_controls(el) != (0, 0)
     if dialogish:
         return _words(el) < 400
@@ -118,8 +119,8 @@ def _is_page_landmark(el) -> bool:
 
 
 def _link_density(el) -> float:
-    text = len(_WORDS.findall(text_of(el))) or 1
-    linked = sum(len(_WORDS.findall(text_of(a))) for a in el.iter("a"))
+    text = count_runs(text_of(el)) or 1
+    linked = sum(count_runs(text_of(a)) for a in el.iter("a"))
     return linked / text
 
 
@@ -138,7 +139,7 @@ def _is_furniture(el, host: str) -> bool:
     if tag == "a":
         href = el.get("href", "")
         return href.startswith("#") and (
-            bool(_SKIP.match(text_of(el))) or "skip" in marker.lower()
+            bool(_SKIP.match(text_of(el))) or "skip" in marker
         )
     if tag in ("ul", "ol", "div") and _is_language_list(el):
         return True
@@ -209,7 +210,17 @@ def _site(host: str) -> str:
 
 def _spaced_words(el) -> int:
     """Words of ``el``, each text node on its own (``<a>A</a><a>B</a>`` is two words)."""
-    return len(_WORDS.findall(" ".join(el.itertext())))
+    return count_runs(" ".join(el.itertext()))
+
+
+def _more_spaced_words(el, limit: int) -> bool:
+    """``_spaced_words(el) > limit``, counting text nodes only until there are more."""
+    count = 0
+    for chunk in el.itertext():
+        count += len(_WORDS.findall(chunk))
+        if count > limit:
+            return True
+    return False
 
 
 def _is_sibling_links(el, host: str) -> bool:
@@ -218,6 +229,11 @@ def _is_sibling_links(el, host: str) -> bool:
     links; most links go to sibling pages; none is a sentence."""
     links = [a for a in el.iter("a") if a.get("href")]
     if len(links) < 2:
+        return False
+    # short links and hardly a word beside them: no more words than that in all (a cheap test that
+    # rules out a page's content, counting only its first words, before any link is counted)
+    most = SIBLING_LINK_WORDS * len(links) + (SIBLING_OTHER_WORDS if len(links) >= SIBLING_LINKS_MIN else 0)
+    if _more_spaced_words(el, most):
         return False
     texts = [_spaced_words(a) for a in links]
     other = _spaced_words(el) - sum(texts)

@@ -9,6 +9,7 @@ from .html import extract_html
 from .normalise import normalise_text
 from .rules import Rules
 from .sniff import not_a_document_reason, sniff_format
+from .wordcount import count_words
 
 __all__ = ["extract", "Extraction", "EXTRACTOR_VERSION", "PROBLEM_KINDS"]
 
@@ -16,41 +17,9 @@ __all__ = ["extract", "Extraction", "EXTRACTOR_VERSION", "PROBLEM_KINDS"]
 EXTRACTOR_VERSION = "1.3.0"
 PROBLEM_KINDS = (None, "selector-matched-nothing", "empty", "no-text-layer", "script-shell", "moved")
 _HEADING = re.compile(r"#{1,6} (.+)")  # matched at the start of a line
-_WORD = re.compile(r"\w+(?:['’-]\w+)*")
 # links.link_definitions' lines (not words), each after its "\n", searched in "\n" + text (a literal first
 # character is found by a fast scan; a ^ of re.M is tried at every position, ten times slower)
 _LINK_DEFINITION = re.compile(r"\n\[(?:[^\]\\]|\\.)+\]: \S+(?=\n|\Z)")
-
-# characters that are neither word characters nor the joiners of _WORD
-_PUNCTUATION = ".,;:!?()[]{}<>\"*#/\\|`~@$%^&+=…§•·"
-# ASCII bytes -> a (in \w), j (the joiners of _WORD) or a space
-_ASCII_CLASSES = bytes(97 if b < 128 and (chr(b).isalnum() or b == 95) else 106 if b in b"-'" else 32 for b in range(256))
-
-
-def count_words(text: str) -> int:
-    """``len(_WORD.findall(text))`` without building the list of words.
-
-    ASCII text (most pages) is mapped byte by byte to ``a`` (a word character), ``j`` (a joiner:
-    ``-`` or ``'``) or a space, and counted with substring counts, all in C: a word is a run of
-    ``a`` (one starts after a space, after a joiner or at the very start), and every joiner with a
-    word character on both sides glues two runs into one word. Other text goes token by token:
-    a token that is one run of word characters between punctuation (most of them) is one word,
-    and only the others go through the pattern."""
-    if text.isascii():
-        m = text.encode("ascii").translate(_ASCII_CLASSES)
-        runs = m.count(b" a") + m.count(b"ja") + m.startswith(b"a")
-        if b"j" in m:  # joiners followed by a word character, after one
-            runs -= m.count(b"aj") - m.count(b"aj ") - m.count(b"ajj") - m.endswith(b"aj")
-        return runs
-    count = 0
-    for token in text.split():
-        core = token.strip(_PUNCTUATION)
-        if core.isalnum():  # every character is in \w: exactly one word
-            count += 1
-        elif core:
-            count += sum(1 for _ in _WORD.finditer(core))
-    return count
-
 
 @dataclass
 class Extraction:

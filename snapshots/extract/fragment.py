@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from .selection import section_clone
 from .tree import HEADINGS, text_of
+from .wordcount import count_runs
 
 __all__ = ["anchor_of", "FragmentMatch", "select_fragment"]
 
@@ -85,7 +86,7 @@ def select_fragment(root, anchor: str) -> FragmentMatch | None:
         level = int(heading.tag[1])
         region = section_clone(root, heading, lambda e: e.tag in HEADINGS and int(e.tag[1]) <= level)
         return FragmentMatch(region, f"fragment #{anchor}: the section under the heading {title!r}")
-    if el.tag in _INLINE and len(_WORDS.findall(text_of(el))) <= _TOGGLE_WORDS:
+    if el.tag in _INLINE and count_runs(text_of(el)) <= _TOGGLE_WORDS:
         title = " ".join(text_of(el).split())
         kind = (el.tag, el.get("class"))
         region = section_clone(root, el, lambda e: e.tag in HEADINGS or (e.tag, e.get("class")) == kind and e.get("id"))

@@ -17,6 +17,7 @@ from .region import find_regions, key_of, strip_junk
 from .rules import Rules
 from .stub import redirect_target
 from .tree import HEADINGS, parse, text_of
+from .wordcount import count_runs
 
 __all__ = ["extract_html", "HtmlResult"]
 
@@ -47,10 +48,10 @@ def _script_shell(root, scripts: int) -> str | None:
         parts.append(chunk)
         size += len(chunk)
         if size >= check:
-            if len(_WORDS.findall("".join(parts))) >= SHELL_MAX_WORDS:
+            if count_runs("".join(parts)) >= SHELL_MAX_WORDS:
                 return None
             check *= 2
-    words = len(_WORDS.findall("".join(parts)))
+    words = count_runs("".join(parts))
     if words >= SHELL_MAX_WORDS:
         return None
     app_root = any(_APP_ROOT.match(el.get("id", "")) for el in root.iter("div"))

@@ -72,14 +72,16 @@ class _Renderer:
 
     def children(self, el, out: list[str], buf: list[str]) -> None:
         """Render the text and children of ``el`` into the current paragraph ``buf``."""
-        if el.text:
-            buf.append(el.text)
+        text = el.text
+        if text and (buf or not text.isspace()):  # leading white space is collapsed away: not kept
+            buf.append(text)
         self.depth += 1
         try:
             for child in el:
                 self.node(child, out, buf)
-                if child.tail:
-                    buf.append(child.tail)
+                tail = child.tail
+                if tail and (buf or not tail.isspace()):
+                    buf.append(tail)
         finally:
             self.depth -= 1
 

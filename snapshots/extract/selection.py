@@ -11,6 +11,7 @@ import re
 
 from .rules import Range, Selector, compile_css
 from .tree import drop, text_of
+from .wordcount import count_runs
 
 __all__ = ["apply_remove", "apply_select", "closest_candidate", "describe", "section_clone"]
 
@@ -145,7 +146,6 @@ def apply_select(root, selectors: tuple[Selector, ...]):
     return regions, missing
 
 
-_WORDS = re.compile(r"\w+")
 
 
 def _css_name(el) -> str:
@@ -162,7 +162,7 @@ def closest_candidate(root, selector: Selector) -> tuple[str, int] | None:
     """The content region that the broken ``selector`` most probably meant: (css, words)."""
     body = root.find("body")
     scope = body if body is not None else root
-    total = len(_WORDS.findall(text_of(scope)))
+    total = count_runs(text_of(scope))
     if total == 0:
         return None
     wanted = selector if isinstance(selector, str) else selector.start
@@ -170,7 +170,7 @@ def closest_candidate(root, selector: Selector) -> tuple[str, int] | None:
     for el in scope.iter("main", "article", "section", "div"):
         if not (el.get("id") or el.get("class") or el.tag in ("main", "article") or el.get("role") == "main"):
             continue
-        words = len(_WORDS.findall(text_of(el)))
+        words = count_runs(text_of(el))
         if words >= max(30, 0.3 * total):
             candidates.append((el, words))
         if len(candidates) > 400:

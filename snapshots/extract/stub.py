@@ -18,6 +18,8 @@ import re
 from itertools import islice
 from urllib.parse import urldefrag, urljoin
 
+from lxml import etree
+
 from .tree import text_of
 
 __all__ = ["redirect_target", "stub_target", "STUB_MAX_WORDS"]
@@ -69,24 +71,26 @@ def redirect_target(root, url: str) -> str | None:
     return None
 
 
+# the text nodes of an element outside its scripts, styles, noscript and template, in document order
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
+                            "or ancestor::template)]", smart_strings=False)
+
+
 def _has_visible_words(el, count: int) -> bool:
     """``el`` has at least `count` words outside its scripts and styles (the tree is not stripped yet).
 
-    The words of the whole text minus those of its hidden parts, as before, but the whole text's
-    words are only counted as far as needed: a long document stops after a few dozen."""
-    hidden = sum(len(_WORDS.findall(text_of(node))) for node in el.iter("script", "style", "noscript", "template"))
-    needed = count + hidden
-    # growing prefixes of the text: a prefix never has more words than the whole (a cut can only
-    # shorten its last word), so enough words in a prefix are enough
+    Only the visible text nodes are read (a page's inline scripts can be most of its bytes), and
+    only as far as needed: growing prefixes of their text, since a prefix never has more words than
+    the whole (a cut can only shorten its last word), so a long document stops after a few dozen."""
     parts, size, check = [], 0, 4096
-    for chunk in el.itertext():
+    for chunk in _VISIBLE_TEXT(el):
         parts.append(chunk)
         size += len(chunk)
         if size >= check:
-            if sum(1 for _ in islice(_WORDS.finditer("".join(parts)), needed)) >= needed:
+            if sum(1 for _ in islice(_WORDS.finditer("".join(parts)), count)) >= count:
                 return True
             check *= 4
-    return sum(1 for _ in islice(_WORDS.finditer("".join(parts)), needed)) >= needed
+    return sum(1 for _ in islice(_WORDS.finditer("".join(parts)), count)) >= count
 
 
 def stub_target(body: bytes, url: str, content_type: str | None = None) -> str | None:
