@@ -398,7 +398,7 @@ class Bench:
         for d in self.docs:
             path = base / d.path.lstrip("/")
             path.parent.mkdir(parents=True, exist_ok=True)
-            body = render_document(d, self.args.size, self.args.seed).encode()
+            body = render_document(d, self.args.size, self.args.seed, ascii=self.args.ascii).encode()
             path.write_bytes(body)
             total += len(body)
         write_profiles(self.tmp / "profiles", self.docs, self.port, 20)
@@ -470,6 +470,8 @@ def parse_args(argv=None):
     p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated prefix of the scenarios "
                    "(each needs the ones before it)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--ascii", action="store_true", help="pages without typographic apostrophes and dashes "
+                   "(the site of the runs before 2026-12-01; urlwatch is much lighter on it)")
     p.add_argument("--port", type=int, default=0, help="site port on every address (default: a free one)")
     p.add_argument("--nginx", help="nginx binary (default: from PATH or /usr/sbin/nginx)")
     p.add_argument("--no-nginx", action="store_true", help="serve with the threaded Python server")

@@ -96,10 +96,15 @@ def paragraph(rng: random.Random, provider: str) -> str:
     return "<p>" + " ".join(sentence(rng, provider) for _ in range(rng.randint(3, 7))) + "</p>"
 
 
-def render_document(doc: Doc, size: int, seed: int, token: str | None = None) -> str:
+_ASCII = str.maketrans({"\u2019": "'", "\u2013": "-"})
+
+
+def render_document(doc: Doc, size: int, seed: int, token: str | None = None, ascii: bool = False) -> str:
     """About `size` bytes of a legal page: header/nav, cookie banner, numbered sections, footer.
 
-    `token` (markup churn) is appended to every nav link as `?session=…`; the text is the same."""
+    `token` (markup churn) is appended to every nav link as `?session=…`; the text is the same.
+    The text has typographic apostrophes and dashes, as nearly every real legal page has;
+    `ascii=True` makes them ASCII (the pages of the benchmarks before 2026-12-01)."""
     query = f"?session={token}" if token else ""
     rng = random.Random(f"{seed}-{doc.index}")
     p, title = doc.provider, dict(KINDS)[doc.kind]
@@ -138,7 +143,8 @@ def render_document(doc: Doc, size: int, seed: int, token: str | None = None) ->
     article = (f"<main><article><h1>{title}</h1><p class=\"updated\">Last updated: {updated:%B %d, %Y}</p>"
                f"<nav class=\"toc\" aria-label=\"Contents\"><ol>{''.join(toc)}</ol></nav>\n" + "".join(sections)
                + "</article></main>\n")
-    return head + article + foot
+    page = head + article + foot
+    return page.translate(_ASCII) if ascii else page
 
 
 def edit_document(html: str, doc: Doc, seed: int) -> str:

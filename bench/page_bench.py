@@ -43,6 +43,7 @@ def main(argv=None) -> int:
     p.add_argument("--documents", type=int, default=200)
     p.add_argument("--size", type=int, default=100_000, help="approximate bytes per page")
     p.add_argument("--database-url", help="PostgreSQL (default: SQLite in a temporary folder)")
+    p.add_argument("--ascii", action="store_true", help="pages without typographic apostrophes and dashes")
     args = p.parse_args(argv)
 
     import crawler.analysis as analysis
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
 
     process.analyse = timed_analyse  # the process stage's own reference to it
 
-    pages = {d.index: render_document(d, args.size, seed=1) for d in docs}
+    pages = {d.index: render_document(d, args.size, seed=1, ascii=args.ascii) for d in docs}
     edited = {i: edit_document(html, d, seed=2) for (i, html), d in zip(pages.items(), docs)}
     runs = [("first", pages), ("unchanged", {i: set_token(h, "token-2") for i, h in pages.items()}),
             ("edited", edited), ("flip", {i: set_token(h, "token-3") for i, h in pages.items()})]
