@@ -71,19 +71,31 @@ def redirect_target(root, url: str) -> str | None:
     return None
 
 
-# the text nodes of an element outside its scripts, styles, noscript and template, in document order
-_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
-                            "or ancestor::template)]", smart_strings=False)
+_HIDDEN = frozenset(("script", "style", "noscript", "template"))
+
+
+def _visible_text(el):
+    """The text nodes of `el` outside its scripts, styles, noscript and template, in document order,
+    read lazily (a caller that has enough stops the walk)."""
+    walker = etree.iterwalk(el, events=("start", "end"))
+    for event, node in walker:
+        if event == "start":
+            if node.tag in _HIDDEN:
+                walker.skip_subtree()  # its end event still comes: its tail is visible
+            elif node.text and isinstance(node.tag, str):
+                yield node.text
+        elif node is not el and node.tail:
+            yield node.tail
 
 
 def _has_visible_words(el, count: int) -> bool:
     """``el`` has at least `count` words outside its scripts and styles (the tree is not stripped yet).
 
-    Only the visible text nodes are read (a page's inline scripts can be most of its bytes), and
-    only as far as needed: growing prefixes of their text, since a prefix never has more words than
-    the whole (a cut can only shorten its last word), so a long document stops after a few dozen."""
+    Only the visible text is read (a page's inline scripts can be most of its bytes), and only as
+    far as needed: growing prefixes of it, since a prefix never has more words than the whole (a
+    cut can only shorten its last word), so a long document stops after a few dozen."""
     parts, size, check = [], 0, 4096
-    for chunk in _VISIBLE_TEXT(el):
+    for chunk in _visible_text(el):
         parts.append(chunk)
         size += len(chunk)
         if size >= check:

@@ -1,4 +1,4 @@
-"""snapshots.extract.wordcount counts what the patterns find, on any text."""
+"""The C-speed text scans of extraction (word counts, control characters) equal the patterns they replace, on any text."""
 
 import random
 import re
@@ -28,3 +28,16 @@ def texts():
 def test_counts_equal_the_patterns_matches_on_any_text(count, pattern):
     for text in texts():
         assert count(text) == len(pattern.findall(text)), repr(text)
+
+
+def test_control_characters_are_dropped_from_ascii_and_other_text_alike():
+    import re as _re
+
+    from snapshots.extract.tree import _drop_controls
+
+    control = _re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+    rng = random.Random(3)
+    pieces = PIECES + ["\x01", "\x0b", "\x1f", "\ufffe", "\uffff", "\t", "\r", "\x7f", "\x85"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        assert _drop_controls(text) == control.sub("", text), repr(text)
