@@ -41,3 +41,22 @@ def test_control_characters_are_dropped_from_ascii_and_other_text_alike():
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
         assert _drop_controls(text) == control.sub("", text), repr(text)
+
+
+def test_counting_a_blocks_words_by_prefixes_gives_the_whole_counts_answer():
+    from lxml import etree
+
+    from snapshots.extract.boilerplate import _fewer_words, _words
+
+    rng = random.Random(11)
+    words = ["cookie", "accept", "x", "data-", "-", "’", "é", "", " ", "  ", "\n", "Ünïcode", "a_b", "42", "数据"]
+    for _ in range(400):
+        chunks = ["".join(rng.choice(words) + rng.choice(["", " "]) for _ in range(rng.randint(0, 300)))
+                  for _ in range(rng.randint(1, 12))]
+        html = "<div>" + "".join(f"<span>{c}</span><b></b>{c[:5]}" for c in chunks) + "</div>"
+        el = etree.fromstring(html, etree.HTMLParser()).find(".//div")
+        for limit in (1, 60, 80, 120, 250, 400):
+            assert _fewer_words(el, limit) == (_words(el) < limit)
+    for count in (59, 60):  # just under and at the limit, the words first and then a long run of spaces
+        el = etree.fromstring(f"<div><p>{'word ' * count}</p><p>{' ' * 5000}</p></div>", etree.HTMLParser())
+        assert _fewer_words(el.find(".//div"), 60) == (count < 60)

@@ -57,6 +57,21 @@ def _words(el) -> int:
     return count_runs(text_of(el))
 
 
+def _fewer_words(el, limit: int) -> bool:
+    """``_words(el) < limit``, counting growing prefixes of its text: a wrapper holding a search box
+    or a language picker may hold the whole page, and a prefix never has more words than the
+    whole (a cut can only shorten its last word)."""
+    parts, size, check = [], 0, 16 * limit
+    for chunk in el.itertext():
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= check:
+            if count_runs("".join(parts)) >= limit:
+                return False
+            check *= 4
+    return count_runs("".join(parts)) < limit
+
+
 def _marker(el) -> str:
     """The element's id, classes and labels, in lower case: the patterns above are matched against
     it case-sensitively, eight times faster than with re.I (and class lists can be long)."""
@@ -78,10 +93,10 @@ def _is_consent_layer(el, marker: str) -> bool:
     )
     if not _CONSENT.search(marker):
         # an unlabelled dialog about cookies with accept/reject controls
-        return dialogish and _words(el) < 250 and _CONSENT.search(text_of(el)[:2000].lower()) is not None \
+        return dialogish and _fewer_words(el, 250) and _CONSENT.search(text_of(el)[:2000].lower()) is not None \
             and _consent_controls(el) != (0, 0)
     if dialogish:
-        return _words(el) < 400
+        return _fewer_words(el, 400)
     if tag in _CONTENT_TAGS:
         return False  # content carries such ids too: <section id="cookies" class="cookie-policy">
     buttons, links = _consent_controls(el)
@@ -158,9 +173,9 @@ def _is_furniture(el, host: str) -> bool:
         return dialog and _is_consent_layer(el, marker)
     if _is_consent_layer(el, marker):
         return True
-    if _LOCALE.search(marker) and _words(el) < 200:
+    if _LOCALE.search(marker) and _fewer_words(el, 200):
         return True
-    if _FEEDBACK.search(marker) and _words(el) < 60:
+    if _FEEDBACK.search(marker) and _fewer_words(el, 60):
         return True
     return False
 
@@ -292,7 +307,7 @@ def _is_form_widget(el) -> bool:
     a newsletter sign-up. Not the document, whatever it says."""
     controls = [c for c in el.iter("input", "textarea", "select")
                 if (c.get("type") or "").lower() not in ("hidden", "submit", "button", "image", "reset")]
-    if not controls or _words(el) >= WIDGET_MAX_WORDS:
+    if not controls or not _fewer_words(el, WIDGET_MAX_WORDS):
         return False
     return sum(1 for _ in el.iter("a")) <= WIDGET_MAX_LINKS  # more links: a page wrapper or a menu
 
@@ -304,7 +319,7 @@ def _is_language_list(el) -> bool:
         if a.get("hreflang") or a.get("lang"):
             count += 1
             if count >= 3:
-                return _words(el) < 120
+                return _fewer_words(el, 120)
     return False
 
 

@@ -46,7 +46,7 @@ def count_runs(text: str) -> int:
     """``len(re.findall(r"\\w+", text))``."""
     m = _classes(text)
     if m is None:
-        return sum(1 for _ in _RUN.finditer(text))
+        return len(_RUN.findall(text))
     return m.count(b" a") + m.count(b"ja") + m.startswith(b"a")
 
 
@@ -57,7 +57,7 @@ def count_words(text: str) -> int:
     every joiner with a word character on both sides glues two runs into one word."""
     m = _classes(text)
     if m is None:
-        return sum(1 for _ in _WORD.finditer(text))
+        return len(_WORD.findall(text))
     runs = m.count(b" a") + m.count(b"ja") + m.startswith(b"a")
     if b"j" in m:  # joiners followed by a word character, after one
         runs -= m.count(b"aj") - m.count(b"aj ") - m.count(b"ajj") - m.endswith(b"aj")
