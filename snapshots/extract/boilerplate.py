@@ -16,7 +16,7 @@ import re
 from urllib.parse import urlsplit
 
 from .tree import HEADINGS, drop, is_disclosure, text_of
-from .wordcount import count_runs
+from .wordcount import count_runs, has_runs
 
 __all__ = ["strip_furniture", "default_regions"]
 
@@ -58,18 +58,9 @@ def _words(el) -> int:
 
 
 def _fewer_words(el, limit: int) -> bool:
-    """``_words(el) < limit``, counting growing prefixes of its text: a wrapper holding a search box
-    or a language picker may hold the whole page, and a prefix never has more words than the
-    whole (a cut can only shorten its last word)."""
-    parts, size, check = [], 0, 16 * limit
-    for chunk in el.itertext():
-        parts.append(chunk)
-        size += len(chunk)
-        if size >= check:
-            if count_runs("".join(parts)) >= limit:
-                return False
-            check *= 4
-    return count_runs("".join(parts)) < limit
+    """``_words(el) < limit``, stopping after the first words of a long text (wordcount.has_runs): a
+    wrapper holding a search box or a language picker may hold the whole page."""
+    return not has_runs(el.itertext(), limit)
 
 
 def _marker(el) -> str:

@@ -17,7 +17,7 @@ from .region import find_regions, key_of, strip_junk
 from .rules import Rules
 from .stub import redirect_target
 from .tree import HEADINGS, parse, text_of
-from .wordcount import count_runs
+from .wordcount import count_runs, has_runs
 
 __all__ = ["extract_html", "HtmlResult"]
 
@@ -41,19 +41,10 @@ def _script_shell(root, scripts: int) -> str | None:
     if not scripts:  # no script, no shell: nothing to count
         return None
     body = root.find("body")
-    # Count words in growing prefixes of the body's text and stop once there are enough: a
-    # prefix never has more words than the whole text (cutting can only shorten the last word).
-    parts, size, check = [], 0, 2048
-    for chunk in body.itertext() if body is not None else ():
-        parts.append(chunk)
-        size += len(chunk)
-        if size >= check:
-            if count_runs("".join(parts)) >= SHELL_MAX_WORDS:
-                return None
-            check *= 2
-    words = count_runs("".join(parts))
-    if words >= SHELL_MAX_WORDS:
+    chunks = body.itertext() if body is not None else ()
+    if has_runs(chunks, SHELL_MAX_WORDS):
         return None
+    words = count_runs(text_of(body)) if body is not None else 0
     app_root = any(_APP_ROOT.match(el.get("id", "")) for el in root.iter("div"))
     if scripts >= 5 or (scripts and app_root):
         return (f"only {words} words of text in a page with {scripts} scripts: the page is probably "

@@ -15,17 +15,16 @@ against the page URL; a target equal to the page itself is no move.
 from __future__ import annotations
 
 import re
-from itertools import islice
 from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 
 from .tree import text_of
+from .wordcount import has_runs
 
 __all__ = ["redirect_target", "stub_target", "STUB_MAX_WORDS"]
 
 STUB_MAX_WORDS = 60
-_WORDS = re.compile(r"\w+")
 _REFRESH_URL = re.compile(r"^\s*\d*(?:\.\d+)?\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"\s]+)", re.I)
 _SCRIPT_TARGET = re.compile(
     r"(?:\blocation\s*\.\s*(?:replace|assign)\s*\(\s*|\blocation(?:\s*\.\s*href)?\s*=\s*)"
@@ -92,17 +91,8 @@ def _has_visible_words(el, count: int) -> bool:
     """``el`` has at least `count` words outside its scripts and styles (the tree is not stripped yet).
 
     Only the visible text is read (a page's inline scripts can be most of its bytes), and only as
-    far as needed: growing prefixes of it, since a prefix never has more words than the whole (a
-    cut can only shorten its last word), so a long document stops after a few dozen."""
-    parts, size, check = [], 0, 4096
-    for chunk in _visible_text(el):
-        parts.append(chunk)
-        size += len(chunk)
-        if size >= check:
-            if sum(1 for _ in islice(_WORDS.finditer("".join(parts)), count)) >= count:
-                return True
-            check *= 4
-    return sum(1 for _ in islice(_WORDS.finditer("".join(parts)), count)) >= count
+    far as needed (wordcount.has_runs): a long document stops after a few dozen words."""
+    return has_runs(_visible_text(el), count)
 
 
 def stub_target(body: bytes, url: str, content_type: str | None = None) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["count_runs", "count_words"]
+__all__ = ["count_runs", "count_words", "has_runs"]
 
 _RUN = re.compile(r"\w+")
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -62,3 +62,18 @@ def count_words(text: str) -> int:
     if b"j" in m:  # joiners followed by a word character, after one
         runs -= m.count(b"aj") - m.count(b"aj ") - m.count(b"ajj") - m.endswith(b"aj")
     return runs
+
+
+def has_runs(chunks, n: int) -> bool:
+    """``count_runs("".join(chunks)) >= n``, counting growing prefixes of the joined text so that a
+    long text stops after its first words: a prefix never has more runs than the whole (a cut can
+    only shorten its last run). `chunks` may be lazy (an element's itertext)."""
+    parts, size, check = [], 0, 16 * n
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= check:
+            if count_runs("".join(parts)) >= n:
+                return True
+            check *= 4
+    return count_runs("".join(parts)) >= n
