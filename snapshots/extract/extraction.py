@@ -21,6 +21,7 @@ _HEADING = re.compile(r"#{1,6} (.+)")  # matched at the start of a line
 # character is found by a fast scan; a ^ of re.M is tried at every position, ten times slower)
 _LINK_DEFINITION = re.compile(r"\n\[(?:[^\]\\]|\\.)+\]: \S+(?=\n|\Z)")
 
+
 @dataclass
 class Extraction:
     """What extraction made of a body. ``words`` and ``headings`` are read off ``text`` when asked
