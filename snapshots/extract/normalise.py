@@ -37,11 +37,13 @@ _CHAR_TABLE = {
 # replacement character (NFKC leaves them alone, so this may follow it).
 # (an alternation "\r\n|[…]" would halve the speed of the scan: a \n is taken after a \r instead)
 _CHARS = re.compile("[" + "".join(re.escape(c) for c in _CHAR_TABLE if len(c) == 1) + "\ud800-\udfff](?:(?<=\r)\n)?")
-_SURROGATE = "\ufffd"
+_REPLACEMENT_CHARACTER = "\ufffd"  # for a lone surrogate
 
 
 def _replace(match: re.Match) -> str:
-    return _CHAR_TABLE.get(match.group(), _SURROGATE)
+    return _CHAR_TABLE.get(match.group(), _REPLACEMENT_CHARACTER)
+
+
 # ![alt](src) and [text](target "title"); the text may hold one level of nested brackets.
 _IMAGE = re.compile(r"!\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*(?:\s+\"[^\"\n]*\")?\s*\)")
 _LINK = re.compile(
