@@ -38,6 +38,7 @@ class Settings:
     allow_private_networks: bool = False  # loopback/private/link-local destinations
     follow_moves: bool = False  # a moved document (permanent redirect, redirect stub) is followed in the same run
     processes: int = 0  # process stage workers; 0 = one per core
+    fetchers: int = 0  # fetch processes sharing a run's hosts; 0 = one per core for runs of 200+ pages
     unreachable_after: int = 3  # consecutive failures before an `unreachable` anomaly
     max_age: str = "36h"  # `status` exits 1 when the last completed run is older
     schedule_default: str = "1d"  # crontab expression or interval (s/m/h/d)
@@ -78,7 +79,7 @@ _NOT_IN_FILE = {"home"}  # where the file lives: CLAUSEWATCH_HOME or --home
 # (low, high) for numbers: a value outside is a typo, not a wish
 _RANGES = {
     "timeout": (0.1, 3600), "max_bytes": (1, 2**31), "concurrency": (1, 1000), "per_host_concurrency": (1, 100),
-    "retries": (0, 10), "processes": (0, 256), "unreachable_after": (1, 1000), "schedule_jitter": (0, 86400),
+    "retries": (0, 10), "processes": (0, 256), "fetchers": (0, 64), "unreachable_after": (1, 1000), "schedule_jitter": (0, 86400),
     "run_time_limit": (1, 7 * 86400), "lease_ttl": (1, 86400), "stop_grace": (0, 86400),
 }
 

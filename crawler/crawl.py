@@ -29,23 +29,39 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def fetch(settings: Settings, plan: Plan, log_level: str = "ERROR", progress: bool = False) -> None:
-    """Fetch every page of `plan`; the snapshot pipeline stores what comes back."""
+    """Fetch every page of `plan`; the snapshot pipeline stores what comes back.
+
+    A big run is fetched by several processes sharing its hosts (crawler.fetchers); this one is
+    one of them and returns when all are done."""
+    from crawler.fetchers import Fetchers, fetcher_count
     from spiders.documents import DocumentsSpider
 
     timeouts = [page.render_timeout for page in plan.pages if page.render]
-    crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None),
-          overrides={"CLAUSEWATCH_PROGRESS": progress}, plan=plan)
+    overrides = {"CLAUSEWATCH_PROGRESS": progress}
+    count = fetcher_count(settings, plan)
+    if count == 1:
+        crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None),
+              overrides=overrides, plan=plan)
+        return
+    with Fetchers(settings, plan, count, log_level) as fetchers:
+        crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None),
+              overrides={**overrides, "CONCURRENT_REQUESTS": fetchers.concurrency}, on_signal=fetchers.forward,
+              plan=plan, claims=fetchers.claims)
+        fetchers.join()
 
 
 def crawl(settings: Settings, spidercls, *, log_level: str = "ERROR", render_timeout: float | None = None,
-          overrides: dict | None = None, **spider_kwargs) -> None:
-    """Run one spider to the end; `render_timeout` (seconds) set means some request renders."""
+          overrides: dict | None = None, on_signal=None, **spider_kwargs) -> None:
+    """Run one spider to the end; `render_timeout` (seconds) set means some request renders.
+
+    `on_signal(signum)` is told of every stop signal the crawl receives (to pass it on)."""
     values = scrapy_settings(settings)
     values.update({"CLAUSEWATCH_PROCESS_AT_CLOSE": False, "LOG_LEVEL": log_level})
     if render_timeout is not None:
         values.update(render_settings(settings, render_timeout))
     values.update(overrides or {})
     process = StoppableCrawlerProcess(ScrapySettings(values))
+    process.on_signal = on_signal
     if log_level not in ("DEBUG", "INFO"):  # failures are recorded with their reasons: no tracebacks for them
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -75,12 +91,21 @@ class StoppableCrawlerProcess(CrawlerProcess):
     second signal stops at once.
     """
 
+    on_signal = None
+
     def _signal_shutdown(self, signum, frame):
         from twisted.internet import reactor
 
+        if self.on_signal is not None:
+            self.on_signal(signum)
         super()._signal_shutdown(signum, frame)
         reactor.callFromThread(_say, "clausewatch: stopping after the pages in flight (Ctrl-C again to stop now)")
         reactor.callFromThread(reactor.callLater, STOP_GRACE, self._stop_if_running)
+
+    def _signal_kill(self, signum, frame):
+        if self.on_signal is not None:
+            self.on_signal(signum)
+        super()._signal_kill(signum, frame)
 
     def _stop_if_running(self):
         from twisted.internet import reactor

@@ -61,13 +61,20 @@ class SnapshotPipeline:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage error"))
             raise
         self.done += 1
-        if self.progress and (time.monotonic() - self.shown_at > 1 or self.done == self.total):
+        claims = getattr(spider or self.crawler.spider, "claims", None)  # other processes fetch too
+        if claims is not None:
+            claims.answered(item.url, item.outcome)
+        if self.progress:
+            self.show_progress(claims.totals() if claims is not None else self.writer.outcomes)
+        return item
+
+    def show_progress(self, counts: dict) -> None:
+        done = sum(counts.values())
+        if time.monotonic() - self.shown_at > 1 or done == self.total:
             self.shown_at = time.monotonic()
-            counts = self.writer.outcomes
-            sys.stderr.write(f"\r  fetched {self.done}/{self.total} pages: {counts['pending']} with new content, "
+            sys.stderr.write(f"\r  fetched {done}/{self.total} pages: {counts['pending']} with new content, "
                              f"{counts['unchanged']} unchanged, {counts['failed']} failed ")
             sys.stderr.flush()
-        return item
 
     def storage_failed(self) -> None:
         """Storage errors stop the crawl and fail the command (crawler.crawl raises): nothing is lost quietly."""

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
-import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from crawler import crashpoints
 from crawler.analysis import Analysis, Citing, Job, Page, analyse, region_check
 from crawler.config import Settings
 from crawler.fetch_errors import immediate_anomaly
-from crawler.pids import process_alive
+from crawler.pids import die_with_parent
 from crawler.profiles import Catalog, Profile, Source, load_catalog
 from crawler.runs import Plan
 from diffing.assess import CriterionRef
@@ -485,22 +483,6 @@ class Processor:
             out.assessments.append(recorder.AssessmentRecord(citing.profile, citing.source, significance, alertable,
                                                              list(result.affected_criteria), summary, findings))
         return out
-
-
-def die_with_parent(run_pid: int) -> None:
-    """In a pool worker: exit as soon as the run's process is gone, even after SIGKILL.
-
-    Workers are children of the forkserver, not of the run, and hold both ends of the pool's own
-    queues, so they would never see the run die; a daemon thread looks every half second instead.
-    Once they exit, the forkserver and the resource tracker exit by themselves.
-    """
-    def watch():
-        while True:
-            time.sleep(0.5)
-            if not process_alive(run_pid):
-                os._exit(1)
-
-    threading.Thread(target=watch, name="watch-run", daemon=True).start()
 
 
 def guard_finding(a: Analysis) -> str:

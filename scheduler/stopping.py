@@ -26,12 +26,24 @@ def terminate_as_interrupt() -> None:
     signal.signal(signal.SIGINT, _interrupt)
 
 
+_stopped: list[int] = []  # stop signals passed on to fetch processes (crawler.fetchers) since the last look
+
+
+def note_stopped(signum: int = signal.SIGTERM) -> None:
+    """A stop signal reached the crawl outside Scrapy's handlers (it was passed on to fetch processes)."""
+    _stopped.append(signum)
+
+
 def crawl_was_stopped() -> bool:
     """True when a finished Scrapy crawl was stopped by SIGTERM/SIGINT rather than completing.
 
     Scrapy swaps its graceful-stop handler for a kill handler when the first signal arrives, and
-    for SIG_IGN after the second; a crawl nobody signalled keeps the graceful one (or ours).
+    for SIG_IGN after the second; a crawl nobody signalled keeps the graceful one (or ours). A
+    signal passed on to fetch processes counts too (once: the next crawl starts unstopped).
     """
+    if _stopped:
+        _stopped.clear()
+        return True
     handler = signal.getsignal(signal.SIGTERM)
     if handler is _interrupt or handler in (signal.SIG_DFL, None):
         return False

@@ -18,9 +18,10 @@ from spiders.fetching import FetchesPages
 class DocumentsSpider(FetchesPages, scrapy.Spider):
     name = "documents"
 
-    def __init__(self, plan: Plan | None = None, profile: str = "", source: str = "", **kwargs):
+    def __init__(self, plan: Plan | None = None, profile: str = "", source: str = "", claims=None, **kwargs):
         super().__init__(**kwargs)
         self.plan = plan
+        self.claims = claims  # crawler.fetchers.Claims: the plan's hosts are shared with other processes
         self.profile_ids = [p for p in profile.split(",") if p]
         self.source_refs = [s for s in source.split(",") if s]
 
@@ -41,7 +42,11 @@ class DocumentsSpider(FetchesPages, scrapy.Spider):
         from crawler.settings import politeness
 
         self.logger.info(politeness(Settings.from_json(self.settings.getdict("CLAUSEWATCH"))))
-        for page in self.plan.pages:
+        if self.claims is None:
+            for page in self.plan.pages:
+                yield self.page_request(page)
+            return
+        async for page in self.claims.pages(self.crawler.engine):
             yield self.page_request(page)
 
     def run_id_of(self, request) -> str:

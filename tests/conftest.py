@@ -41,9 +41,10 @@ class Route:
 
 
 class Site:
-    """An HTTP server on 127.0.0.1 whose pages a test can change between runs."""
+    """An HTTP server on 127.0.0.1 (or another loopback `address`) whose pages a test can change between runs."""
 
-    def __init__(self):
+    def __init__(self, address: str = "127.0.0.1"):
+        self.address = address
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, dict]] = []
         site = self
@@ -82,14 +83,14 @@ class Site:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((address, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.address}:{self.port}{path}"
 
     def serve(self, path: str, body, status: int = 200, **headers) -> str:
         self.routes[path] = Route(body, status, {k.replace("_", "-"): v for k, v in headers.items()})
