@@ -22,9 +22,10 @@ log = logging.getLogger("clausewatch.fetch")
 
 
 class SnapshotPipeline:
-    def __init__(self, crawler, database_url: str, progress: bool = False):
+    def __init__(self, crawler, database_url: str, progress: bool = False, warm_pool: bool = False):
         self.crawler = crawler
         self.database_url = database_url
+        self.warm_pool = warm_pool  # start the process stage's pool once enough new content came in
         self.writer: SnapshotWriter | None = None
         self.progress = progress  # a line on stderr for people, updated every second
         self.total = self.done = 0
@@ -33,7 +34,7 @@ class SnapshotPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler, Settings.from_json(crawler.settings.getdict("CLAUSEWATCH")).database,
-                   crawler.settings.getbool("CLAUSEWATCH_PROGRESS"))
+                   crawler.settings.getbool("CLAUSEWATCH_PROGRESS"), crawler.settings.getbool("CLAUSEWATCH_WARM_POOL"))
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
@@ -61,6 +62,12 @@ class SnapshotPipeline:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage error"))
             raise
         self.done += 1
+        if self.warm_pool and self.writer.outcomes["pending"]:
+            from crawler.process import IN_PROCESS_JOBS, warm_pool  # the process stage needs it next anyway
+
+            if self.writer.outcomes["pending"] >= IN_PROCESS_JOBS:
+                self.warm_pool = False
+                warm_pool(Settings.from_json(self.crawler.settings.getdict("CLAUSEWATCH")))
         claims = getattr(spider or self.crawler.spider, "claims", None)  # other processes fetch too
         if claims is not None:
             claims.answered(item.url, item.outcome)

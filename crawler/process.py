@@ -171,9 +171,7 @@ class Processor:
             for job in jobs:
                 apply(analyse(job))
             return
-        context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-        if context.get_start_method() == "forkserver":  # workers fork with the analysis code imported
-            context.set_forkserver_preload(["crawler.analysis"])
+        context = pool_context()
         url = self.archive.db.url
         self.store = url if not url.startswith("sqlite") or database_path(url) else None  # not in memory
         try:
@@ -483,6 +481,24 @@ class Processor:
             out.assessments.append(recorder.AssessmentRecord(citing.profile, citing.source, significance, alertable,
                                                              list(result.affected_criteria), summary, findings))
         return out
+
+
+def pool_context():
+    """The pool's start method: forkserver (workers fork with the analysis code imported), else spawn."""
+    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(["crawler.analysis"])
+    return context
+
+
+def warm_pool(settings: Settings) -> None:
+    """Start the pool's forkserver now, while pages are still being fetched, so that its imports are
+    done when the process stage needs workers (the crawl calls this once it has stored enough new
+    content for a pool; see SnapshotPipeline). Does nothing when the stage would not use a pool."""
+    if (settings.processes or os.cpu_count() or 1) > 1 and pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def guard_finding(a: Analysis) -> str:

@@ -112,3 +112,20 @@ def test_a_run_with_few_documents_starts_no_pool(home, monkeypatch):
     run = Run(home, documents=IN_PROCESS_JOBS - 1)
     monkeypatch.setattr(crawler.process, "ProcessPoolExecutor", lambda *a, **k: pytest.fail("a pool was started"))
     assert run.check(bodies(run, "a")).new == IN_PROCESS_JOBS - 1
+
+
+def test_warm_pool_starts_the_forkserver_with_the_analysis_code_once():
+    """warm_pool (called by the fetch pipeline once enough new content came in) starts the forkserver
+    the process stage's workers fork from, with the analysis code imported, while pages still come in."""
+    from multiprocessing import forkserver
+
+    from crawler.config import Settings
+    from crawler.pids import process_alive
+    from crawler.process import warm_pool
+
+    warm_pool(Settings(processes=2))
+    server = forkserver._forkserver._forkserver_pid
+    assert server and process_alive(server)
+    assert "crawler.analysis" in forkserver._forkserver._preload_modules
+    warm_pool(Settings(processes=2))  # once started, it stays the one server
+    assert forkserver._forkserver._forkserver_pid == server
