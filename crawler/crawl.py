@@ -28,27 +28,31 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def fetch(settings: Settings, plan: Plan, log_level: str = "ERROR", progress: bool = False) -> None:
+def fetch(settings: Settings, plan: Plan, log_level: str = "ERROR", progress: bool = False, fetchers=None) -> None:
     """Fetch every page of `plan`; the snapshot pipeline stores what comes back.
 
-    A big run is fetched by several processes sharing its hosts (crawler.fetchers); this one is
-    one of them and returns when all are done."""
-    from crawler.fetchers import Fetchers, fetcher_count
+    A big run is fetched by several processes sharing its hosts (crawler.fetchers): `fetchers`,
+    started by the caller (best before planning, so they import Scrapy meanwhile), or started here.
+    This process is one of them and returns when all are done."""
+    from crawler.fetchers import start_fetchers
     from spiders.documents import DocumentsSpider
 
     timeouts = [page.render_timeout for page in plan.pages if page.render]
     # this process runs the process stage next: its pool starts while pages still come in
     overrides = {"CLAUSEWATCH_PROGRESS": progress, "CLAUSEWATCH_WARM_POOL": True}
-    count = fetcher_count(settings, plan)
-    if count == 1:
-        crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None),
-              overrides=overrides, plan=plan)
+    options = {"log_level": log_level, "render_timeout": max(timeouts, default=None)}
+    if fetchers is None:
+        fetchers = start_fetchers(settings, plan.pages, log_level)
+        if fetchers is None:
+            crawl(settings, DocumentsSpider, overrides=overrides, plan=plan, **options)
+            return
+        with fetchers:
+            fetch(settings, plan, log_level, progress, fetchers)
         return
-    with Fetchers(settings, plan, count, log_level) as fetchers:
-        crawl(settings, DocumentsSpider, log_level=log_level, render_timeout=max(timeouts, default=None),
-              overrides={**overrides, "CONCURRENT_REQUESTS": fetchers.concurrency}, on_signal=fetchers.forward,
-              plan=plan, claims=fetchers.claims)
-        fetchers.join()
+    fetchers.share(plan)
+    crawl(settings, DocumentsSpider, overrides={**overrides, "CONCURRENT_REQUESTS": fetchers.concurrency},
+          on_signal=fetchers.forward, plan=plan, claims=fetchers.claims, **options)
+    fetchers.join()
 
 
 def crawl(settings: Settings, spidercls, *, log_level: str = "ERROR", render_timeout: float | None = None,

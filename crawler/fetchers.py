@@ -57,14 +57,21 @@ def host_groups(pages: list[Page]) -> list[list[Page]]:
     return list(groups.values())
 
 
-def fetcher_count(settings: Settings, plan: Plan, cores: int | None = None) -> int:
-    """How many processes fetch `plan`: 1 unless there is work (and hosts) for more."""
-    shared = [g for g in host_groups(plan.pages) if not any(p.render for p in g)]
+def fetcher_count(settings: Settings, pages: list[Page], cores: int | None = None) -> int:
+    """How many processes fetch `pages`: 1 unless there is work (and hosts) for more."""
+    groups = host_groups(pages)
+    shared = [g for g in groups if not any(p.render for p in g)]
     if settings.fetchers:
         wanted = settings.fetchers
     else:
-        wanted = min(cores or os.cpu_count() or 1, MAX_AUTO_FETCHERS, len(plan.pages) // MIN_PAGES_PER_FETCHER)
-    return max(1, min(wanted, len(shared) + (len(shared) < len(host_groups(plan.pages))), settings.concurrency))
+        wanted = min(cores or os.cpu_count() or 1, MAX_AUTO_FETCHERS, len(pages) // MIN_PAGES_PER_FETCHER)
+    return max(1, min(wanted, len(shared) + (len(shared) < len(groups)), settings.concurrency))
+
+
+def start_fetchers(settings: Settings, pages: list[Page], log_level: str = "ERROR") -> "Fetchers | None":
+    """The extra fetch processes for a run of `pages`, not started yet (`with` starts them); None: one is enough."""
+    count = fetcher_count(settings, pages)
+    return Fetchers(settings, count, log_level) if count > 1 else None
 
 
 class Claims:
@@ -155,41 +162,50 @@ class Claims:
 
 
 class Fetchers:
-    """The extra fetch processes of one run: `with Fetchers(...) as f: crawl(...); f.join()`."""
+    """The extra fetch processes of one run.
 
-    def __init__(self, settings: Settings, plan: Plan, count: int, log_level: str = "ERROR"):
+    `with Fetchers(settings, count) as f:` starts them (they import Scrapy meanwhile: start them
+    before planning); `f.share(plan)` gives them the plan's hosts; the run's own crawl then fetches
+    with `f.claims`, and `f.join()` waits for the others.
+    """
+
+    def __init__(self, settings: Settings, count: int, log_level: str = "ERROR"):
         self.context = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited connections
-        groups = host_groups(plan.pages)
-        own = [g for g in groups if any(p.render for p in g)]
-        shared = [g for g in groups if not any(p.render for p in g)]
         self.count = count
         self.settings = settings
         self.concurrency = max(1, settings.concurrency // count)
         wanted = max(2, -(-self.concurrency // max(1, settings.per_host_concurrency)) + 1)
-        self.claims = Claims(self.context, shared, own, wanted)
-        self.run_id = plan.run_id
+        self.claims = Claims(self.context, [], [], wanted)
         self.log_level = log_level
         self.processes: list = []
         self.reports: list = []
+        self.work: list = []
 
     def __enter__(self) -> "Fetchers":
         for _ in range(self.count - 1):
             receive, send = self.context.Pipe(duplex=False)
             work_in, work_out = self.context.Pipe(duplex=False)
             process = self.context.Process(target=fetcher_main, name="clausewatch-fetch", daemon=False,
-                                           args=(self.settings.to_json(), self.run_id, self.claims, self.concurrency,
+                                           args=(self.settings.to_json(), self.claims, self.concurrency,
                                                  self.log_level, os.getpid(), work_in, send))
             process.start()
             send.close()
             work_in.close()
-            # the groups are sent once the process reads them (after its imports), not while it starts
-            threading.Thread(target=_send, args=(work_out, self.claims.groups), name="send-hosts",
-                             daemon=True).start()
             self.processes.append(process)
             self.reports.append(receive)
+            self.work.append(work_out)
         self._fence_watch = threading.Event()
         threading.Thread(target=self._share_fence, name="share-fence", daemon=True).start()
         return self
+
+    def share(self, plan: Plan) -> None:
+        """Give the processes the plan's hosts; those with a page to render stay with this one."""
+        groups = host_groups(plan.pages)
+        self.claims.groups = [g for g in groups if not any(p.render for p in g)]
+        self.claims.own = [g for g in groups if any(p.render for p in g)]
+        for work in self.work:  # sent once each process reads it (after its imports), not blocking this one
+            threading.Thread(target=_send, args=(work, (plan.run_id, self.claims.groups)), name="send-hosts",
+                             daemon=True).start()
 
     def _share_fence(self) -> None:
         from snapshots.db import FENCE
@@ -269,8 +285,8 @@ def _send(connection, payload) -> None:
         connection.close()
 
 
-def fetcher_main(settings_json: dict, run_id: str, claims: Claims, concurrency: int, log_level: str,
-                 run_pid: int, work, report) -> None:
+def fetcher_main(settings_json: dict, claims: Claims, concurrency: int, log_level: str, run_pid: int, work,
+                 report) -> None:
     """A fetch process: crawl the hosts it claims, say how it ended (None: all fetched), exit."""
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # stop signals come from the run's process, not from the terminal
@@ -280,7 +296,8 @@ def fetcher_main(settings_json: dict, run_id: str, claims: Claims, concurrency: 
 
     outcome = None
     try:
-        claims.with_groups(work.recv())
+        run_id, groups = work.recv()
+        claims.with_groups(groups)
         work.close()
         plan = Plan(run_id, {}, [page for group in claims.groups for page in group])
         crawl(Settings.from_json(settings_json), DocumentsSpider, log_level=log_level,

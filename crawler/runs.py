@@ -51,9 +51,8 @@ def follow_moves(src: Source, default: bool) -> bool:
     return default if src.follow_moves is None else src.follow_moves
 
 
-def prepare_run(archive, catalog: Catalog, sources: list[Source], kind: RunKind = RunKind.CHECK,
-                run_id: str | None = None, follow_moves_default: bool = False) -> Plan:
-    run_id = run_id or new_run_id()
+def plan_pages(sources: list[Source], follow_moves_default: bool = False) -> tuple[dict[str, list[str]], dict[str, Page]]:
+    """(document key -> its URLs, URL -> Page) for `sources`, before any conditional headers."""
     documents: dict[str, list[str]] = {}
     pages: dict[str, Page] = {}
     for src in sources:
@@ -63,6 +62,13 @@ def prepare_run(archive, catalog: Catalog, sources: list[Source], kind: RunKind 
                 pages[url] = Page(url, dict(src.headers), src.render, src.wait_for, src.render_timeout,
                                   allow_private_networks=src.allow_private_networks,
                                   follow_moves=follow_moves(src, follow_moves_default))
+    return documents, pages
+
+
+def prepare_run(archive, catalog: Catalog, sources: list[Source], kind: RunKind = RunKind.CHECK,
+                run_id: str | None = None, follow_moves_default: bool = False) -> Plan:
+    run_id = run_id or new_run_id()
+    documents, pages = plan_pages(sources, follow_moves_default)
     with _archive(archive).transaction() as tx:
         sync_catalog(tx.session, catalog)
         for url, last in last_snapshots(tx.session, pages).items():

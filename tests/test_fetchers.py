@@ -47,14 +47,14 @@ def test_one_process_unless_the_run_is_big_or_the_setting_asks_and_never_more_th
     small = plan_of([f"http://h{n % 10}.example/{n}" for n in range(150)])
     big = plan_of([f"http://h{n % 10}.example/{n}" for n in range(1000)])
     one_host = plan_of([f"http://h.example/{n}" for n in range(1000)])
-    assert fetcher_count(Settings(), small, cores=8) == 1  # starting a process costs more than it saves
-    assert fetcher_count(Settings(), big, cores=2) == 2  # one per core
-    assert fetcher_count(Settings(), big, cores=16) == 4  # at most MAX_AUTO_FETCHERS by default
-    assert fetcher_count(Settings(), one_host, cores=8) == 1  # a host is fetched by one process only
-    assert fetcher_count(Settings(fetchers=3), small, cores=1) == 3  # asked for: no size threshold
-    assert fetcher_count(Settings(fetchers=3, concurrency=2), small) == 2  # each process has a request in flight
+    assert fetcher_count(Settings(), small.pages, cores=8) == 1  # starting a process costs more than it saves
+    assert fetcher_count(Settings(), big.pages, cores=2) == 2  # one per core
+    assert fetcher_count(Settings(), big.pages, cores=16) == 4  # at most MAX_AUTO_FETCHERS by default
+    assert fetcher_count(Settings(), one_host.pages, cores=8) == 1  # a host is fetched by one process only
+    assert fetcher_count(Settings(fetchers=3), small.pages, cores=1) == 3  # asked for: no size threshold
+    assert fetcher_count(Settings(fetchers=3, concurrency=2), small.pages) == 2  # each process has a request in flight
     rendered = plan_of(["http://a.example/1", "http://b.example/1"], render={"http://b.example/1"})
-    assert fetcher_count(Settings(fetchers=8), rendered) == 2  # the rendering host stays with the run's process
+    assert fetcher_count(Settings(fetchers=8), rendered.pages) == 2  # the rendering host stays with the run's process
 
 
 def _claim_all(claims: Claims, groups, out) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 
 from crawler.cli.context import UsageError, emit_json, table
@@ -33,8 +35,9 @@ def run_check(args, ctx) -> int:
     from crawler.alerts.config import load_alerts
     from crawler.alerts.deliver import after_run
     from crawler.crawl import fetch
+    from crawler.fetchers import start_fetchers
     from crawler.process import process_run
-    from crawler.runs import prepare_run
+    from crawler.runs import plan_pages, prepare_run
     from scheduler.stopping import crawl_was_stopped, terminate_as_interrupt
 
     catalog = ctx.catalog
@@ -48,16 +51,21 @@ def run_check(args, ctx) -> int:
     if not selected:  # nothing to check is not a successful check: no run is recorded
         raise UsageError(f"nothing to check: no valid profile with sources in {ctx.settings.profiles}"
                          + (" (see the errors above)" if invalid else ""))
+    log_level = "INFO" if args.verbose else "ERROR"
+    fetchers = None
     if args.distributed:  # `clausewatch worker`s fetch the pages; refuses a setup they cannot share
         fetch = distributed_fetch(args, ctx)
-    plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id,
-                       follow_moves_default=ctx.settings.follow_moves)
-    if not args.json:
-        profiles = len({s.profile for s in selected})
-        print(f"Checking {plural(len(plan.documents), 'document')} ({plural(len(plan.pages), 'page')}) for "
-              f"{plural(profiles, 'profile')}, run {plan.run_id} …", file=sys.stderr)
-    fetch(ctx.settings, plan, log_level="INFO" if args.verbose else "ERROR",
-          progress=not args.json and sys.stderr.isatty())  # people at a terminal see the fetch progress
+    elif fetchers := start_fetchers(ctx.settings, list(plan_pages(selected)[1].values()), log_level):
+        fetch = functools.partial(fetch, fetchers=fetchers)  # a big run: they start (import) while we plan
+    with fetchers or contextlib.nullcontext():
+        plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id,
+                           follow_moves_default=ctx.settings.follow_moves)
+        if not args.json:
+            profiles = len({s.profile for s in selected})
+            print(f"Checking {plural(len(plan.documents), 'document')} ({plural(len(plan.pages), 'page')}) for "
+                  f"{plural(profiles, 'profile')}, run {plan.run_id} …", file=sys.stderr)
+        fetch(ctx.settings, plan, log_level=log_level,
+              progress=not args.json and sys.stderr.isatty())  # people at a terminal see the fetch progress
     stopped = crawl_was_stopped()  # SIGTERM/SIGINT during the crawl: Scrapy stopped it gracefully
     terminate_as_interrupt()  # Scrapy's handlers are done; ours again for the process stage
     if stopped and (code := finish_stopped_run(args, ctx, plan)) is not None:
