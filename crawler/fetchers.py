@@ -49,11 +49,15 @@ class FetcherFailed(ClausewatchError):
     """A fetch process ended without finishing its hosts (crashed or was killed)."""
 
 
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
 def host_groups(pages: list[Page]) -> list[list[Page]]:
     """The pages grouped by host, in the order hosts first appear (a host's pages keep their order)."""
     groups: dict[str, list[Page]] = {}
     for page in pages:
-        groups.setdefault((urlsplit(page.url).hostname or "").lower(), []).append(page)
+        groups.setdefault(host_of(page.url), []).append(page)
     return list(groups.values())
 
 
@@ -139,7 +143,7 @@ class Claims:
                 yield page
 
     def _take(self, group: list[Page]) -> list[Page]:
-        host = (urlsplit(group[0].url).hostname or "").lower()
+        host = host_of(group[0].url)
         self.in_flight[host] += len(group)
         self._hosts.update((page.url, host) for page in group)
         return group

@@ -103,7 +103,7 @@ class Processor:
             archive = Archive(archive)
         self.settings, self.archive, self.catalog, self.run_id = settings, archive, catalog, run_id
         self.summary = RunSummary(run_id)
-        self.workers = settings.processes or os.cpu_count() or 1
+        self.workers = pool_workers(settings)
         self.open_anomalies: set[int] = set()
         self.keys: dict[int, str] = {}  # document id -> key, of the documents of the run
         self.settling: list | None = None  # while a batch is recorded: its settled documents, in order
@@ -483,6 +483,11 @@ class Processor:
         return out
 
 
+def pool_workers(settings: Settings) -> int:
+    """How many workers analyse a run's documents (setting `processes`; 0 = one per core)."""
+    return settings.processes or os.cpu_count() or 1
+
+
 def pool_context():
     """The pool's start method: forkserver (workers fork with the analysis code imported), else spawn."""
     context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
@@ -495,7 +500,7 @@ def warm_pool(settings: Settings) -> None:
     """Start the pool's forkserver now, while pages are still being fetched, so that its imports are
     done when the process stage needs workers (the crawl calls this once it has stored enough new
     content for a pool; see SnapshotPipeline). Does nothing when the stage would not use a pool."""
-    if (settings.processes or os.cpu_count() or 1) > 1 and pool_context().get_start_method() == "forkserver":
+    if pool_workers(settings) > 1 and pool_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
