@@ -160,7 +160,7 @@ def test_sigterm_stops_every_fetch_process_and_the_next_run_completes_the_work(h
 
 
 def test_a_fetch_process_that_dies_fails_the_run_with_its_reason_and_keeps_what_was_stored(home, sites):
-    _profile(home, sites, per_host=2, slow=3)
+    _profile(home, sites, per_host=2, slow=8)  # answered long after the fetch process has started and claimed a host
     proc = _start_check(home, sites)
     [child] = _fetch_processes(proc.pid)
     os.kill(child, signal.SIGKILL)  # the run's own process finishes its hosts when their slow pages answer
