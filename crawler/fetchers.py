@@ -82,7 +82,7 @@ class Claims:
     """The run's host groups and a cursor over them in shared memory, plus this process's share.
 
     Made by the run's process before the others start; they inherit the shared cursor, counters
-    and fence flag (`Process` arguments) and receive the groups through a pipe (`with_groups`).
+    and fence flag (`Process` arguments) and receive the groups through a pipe (`Fetchers.share`).
     Each process keeps its own count of pages in flight. `own` are groups only this process
     fetches (those with a page to render).
     """
@@ -104,10 +104,6 @@ class Claims:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._local()
-
-    def with_groups(self, groups: list[list[Page]]) -> "Claims":
-        self.groups = groups
-        return self
 
     def _local(self) -> None:
         self.in_flight: Counter = Counter()  # host -> this process's pages not yet answered
@@ -301,7 +297,7 @@ def fetcher_main(settings_json: dict, claims: Claims, concurrency: int, log_leve
     outcome = None
     try:
         run_id, groups = work.recv()
-        claims.with_groups(groups)
+        claims.groups = groups
         work.close()
         plan = Plan(run_id, {}, [page for group in claims.groups for page in group])
         crawl(Settings.from_json(settings_json), DocumentsSpider, log_level=log_level,

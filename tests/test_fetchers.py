@@ -58,7 +58,7 @@ def test_one_process_unless_the_run_is_big_or_the_setting_asks_and_never_more_th
 
 
 def _claim_all(claims: Claims, groups, out) -> None:
-    claims.with_groups(groups)
+    claims.groups = groups  # as fetcher_main does with what Fetchers.share sends
     mine = []
     while (group := claims.claim()) is not None:
         mine.append(group[0].url)
