@@ -520,7 +520,7 @@ def report(results: list[Result], args, pages: int) -> None:
             rows.append([scenario, tool, spread([r.wall for r in rs], ".1f"), spread([r.cpu for r in rs], ".1f"),
                          spread([pages / r.wall for r in rs], ".0f"), f"{max(r.peak_rss_mb for r in rs):.0f}",
                          spread([r.disk_growth / 1e6 for r in rs], ".1f"),
-                         spread([r.disk_growth / pages / 1000 for r in rs], ".1f"),
+                         spread([r.disk_growth / pages / 1000 for r in rs], ".2f"),
                          " ".join(sorted({f"{r.detected}/{r.truly}" for r in rs}))])
     print_table(rows, ["scenario", "tool", "wall s", "CPU s", "pages/s", "peak RSS MB", "disk +MB", "KB/page",
                        "detected/truly"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from snapshots.events import AnomalyClosed, AnomalyOpened
 from snapshots.models import Anomaly, AnomalyKind, Fetch, Outcome, utcnow
@@ -81,9 +81,9 @@ def moved(session, fetches) -> Move | None:
     for f in fetches:
         if f is None or not f.final_url or same_place(f.url, f.final_url):
             continue
-        previous = session.scalar(select(Fetch.final_url).where(Fetch.url == f.url, Fetch.id < f.id,
-                                                                Fetch.outcome != Outcome.FAILED,
-                                                                Fetch.final_url.is_not(None))
+        # where the page ended before (a fetch that was not redirected records no final URL)
+        previous = session.scalar(select(func.coalesce(Fetch.final_url, Fetch.url))
+                                  .where(Fetch.url == f.url, Fetch.id < f.id, Fetch.outcome != Outcome.FAILED)
                                   .order_by(Fetch.id.desc()).limit(1))
         permanent = f.redirect_status in (301, 308)
         if permanent or (previous is not None and not same_place(previous, f.final_url)):

@@ -167,14 +167,37 @@ def upgrade(engine: Engine) -> None:
     with engine.connect() as conn:
         if current(conn) == head:
             return
-    with _migration_lock(engine):
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            if current(conn) == head:
-                return
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+    with _migration_lock(engine), migrating(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        if current(conn) == head:
+            return
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+@contextmanager
+def migrating(engine: Engine):
+    """A connection in a transaction for schema changes (committed at the end unless it raises).
+
+    On SQLite, a migration that rebuilds a table other tables refer to (its only way to change a
+    column) drops that table first: as SQLite's own recipe says, the reference checks are off for
+    the transaction (inside one the pragma does nothing) and every reference is checked before
+    the commit."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite and (broken := conn.exec_driver_sql("PRAGMA foreign_key_check").first()):
+                    raise StorageError(f"database {shown(str(engine.url))}: the schema change would break a "
+                                       f"reference from table {broken[0]} (row {broken[1]}) to {broken[2]}; "
+                                       "nothing was changed")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 MIGRATION_LOCK_KEY = 0x636C6175  # "clau"

@@ -27,7 +27,7 @@ from heapq import merge
 
 from snapshots import codecs
 from snapshots.sql import at as timestamp
-from snapshots.sql import loads, reader
+from snapshots.sql import digest, loads, reader
 
 # the closed vocabularies are re-exported with the data that carries them: outside `snapshots/`
 # nothing imports the models, so `from snapshots.history import ReviewStatus` is the way in
@@ -285,7 +285,8 @@ def _version(row) -> VersionInfo | None:
     if row is None:
         return None
     vid, document_id, fetched_at, kind, words, extractor_version, text_sha256 = row[:7]
-    return VersionInfo(vid, document_id, timestamp(fetched_at), VersionKind(kind), words, extractor_version, text_sha256)
+    return VersionInfo(vid, document_id, timestamp(fetched_at), VersionKind(kind), words, extractor_version,
+                       digest(text_sha256))
 
 
 def _version_by_id(r, version_id: int | None) -> VersionInfo | None:
@@ -374,13 +375,15 @@ def version_at(session, doc: DocumentRef, at: dt.datetime | None = None) -> Vers
 def blobs(session, keys) -> dict[str, bytes]:
     """{key: original bytes} of stored blobs, in two queries (the blobs, then the bases of their deltas)."""
     r, keys = reader(session), list(dict.fromkeys(keys))
-    rows = {k: (codec, bytes(data), base) for k, codec, data, base in
-            r.all("SELECT sha256, codec, data, base_sha256 FROM blobs WHERE sha256 IN :keys", keys=keys)} if keys else {}
+    rows = {digest(k): (codec, bytes(data), digest(base)) for k, codec, data, base in
+            r.all("SELECT sha256, codec, data, base_sha256 FROM blobs WHERE sha256 IN :keys",
+                  keys=[bytes.fromhex(k) for k in keys])} if keys else {}
     if missing := [k for k in keys if k not in rows]:
         raise LookupError(f"blob {missing[0]} is missing from the store")
     wanted = list({base for codec, _, base in rows.values() if codec == "zstd-delta"})
-    bases = {k: codecs.decode_full(k, codec, bytes(data)) for k, codec, data in
-             r.all("SELECT sha256, codec, data FROM blobs WHERE sha256 IN :keys", keys=wanted)} if wanted else {}
+    bases = {digest(k): codecs.decode_full(digest(k), codec, bytes(data)) for k, codec, data in
+             r.all("SELECT sha256, codec, data FROM blobs WHERE sha256 IN :keys",
+                   keys=[bytes.fromhex(k) for k in wanted])} if wanted else {}
     out = {}
     for key, (codec, data, base_key) in rows.items():
         if codec == "zstd-delta" and base_key not in bases:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+                        Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -24,15 +24,30 @@ class Base(DeclarativeBase):
     pass
 
 
+class Digest(TypeDecorator):
+    """A sha256 digest naming a blob: its 32 bytes in the database, its hex spelling in Python.
+
+    Half the bytes of the hex text, in the row and in every index over it (a churn-only snapshot
+    names its bytes three times: its row, the blob's key and the delta's base)."""
+
+    impl = LargeBinary(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return bytes.fromhex(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value, dialect):
+        return bytes(value).hex() if value is not None else None
+
+
 class Blob(Base):
     __tablename__ = "blobs"
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(Digest, primary_key=True)
     size: Mapped[int] = mapped_column(Integer)  # uncompressed
     data: Mapped[bytes] = mapped_column(LargeBinary)  # compressed with `codec`
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     codec: Mapped[str] = mapped_column(String(16), default="zlib", server_default="zlib")  # zlib | zstd | zstd-delta
     # zstd-delta: the full blob whose bytes are the dictionary; kept while a delta names it
-    base_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    base_sha256: Mapped[str | None] = mapped_column(Digest, nullable=True, index=True)
 
 
 class Document(Base):
@@ -97,11 +112,11 @@ class Snapshot(Base):
     __tablename__ = "snapshots"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2000), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    headers_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sha256: Mapped[str] = mapped_column(Digest, index=True)
+    headers_sha256: Mapped[str | None] = mapped_column(Digest, nullable=True)  # None: no document headers
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[int] = mapped_column(Integer)
-    final_url: Mapped[str] = mapped_column(String(2000))
+    final_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)  # None: not redirected
     content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
     etag: Mapped[str | None] = mapped_column(String(500), nullable=True)
     last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -119,7 +134,7 @@ class Fetch(Base):
     url: Mapped[str] = mapped_column(String(2000), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    final_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    final_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)  # None: its url, or no response
     bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     outcome: Mapped[str] = mapped_column(String(16))  # new | changed | unchanged | failed
@@ -136,7 +151,7 @@ class Version(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # of its newest snapshot
-    text_sha256: Mapped[str] = mapped_column(String(64))  # blob of the normalised text
+    text_sha256: Mapped[str] = mapped_column(Digest)  # blob of the normalised text
     key: Mapped[str] = mapped_column(String(64))  # comparison key (whitespace-collapsed)
     words: Mapped[int] = mapped_column(Integer, default=0)
     snapshot_ids: Mapped[list] = mapped_column(JSON)

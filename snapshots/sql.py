@@ -2,8 +2,8 @@
 
 `history` reads through a `Reader`: SQL with `:name` parameters (a list value expands to an
 `IN (…)` list), rows as tuples with the column types SQLAlchemy's models store decoded the same
-way on SQLite and PostgreSQL (`at(v)` for DateTime, `loads(v)` for JSON; booleans are tested as
-truth values). The same Reader wraps
+way on SQLite and PostgreSQL (`at(v)` for DateTime, `loads(v)` for JSON, `digest(v)` for a blob's
+key; booleans are tested as truth values). The same Reader wraps
 
 - a SQLAlchemy session (`reader(session)`: its own connection, inside its transaction), which is
   what the web page, the process stage and the tests hold, and
@@ -112,6 +112,12 @@ def at(value) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(value)
+
+
+def digest(value) -> str | None:
+    """A digest column (snapshots.models.Digest): 32 bytes from either driver, its hex spelling here;
+    bind a digest as `bytes.fromhex(key)`."""
+    return bytes(value).hex() if value is not None else None
 
 
 def loads(value):

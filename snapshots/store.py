@@ -14,6 +14,12 @@ two decompressions, and a delta is only kept while it is at most half a full cop
 drifted far from its base gets a new full blob, and becomes the base of the next ones). A base is an older, committed blob, so the write
 order above holds for deltas too; `delete_unreferenced` keeps a base while any delta names it.
 `get_blob` returns the original bytes whatever the codec.
+
+A snapshot keeps the response headers that describe the document (`DOCUMENT_HEADERS`: its
+language, location, filename, links, robots directives); the validators and its type are columns
+of the snapshot. What describes only one response (its date, length, cookies, caching, server,
+tracing ids) is not kept: it changes on every fetch, and a blob row for it per snapshot cost more
+than the delta of the body itself. A page that sends none of them has no headers blob.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ from snapshots.db import Database
 from snapshots.history import blobs
 from snapshots.models import Blob, Fetch, Snapshot, utcnow
 
+# representation metadata (RFC 9110 §8) and document-level directives: the same on every fetch of a
+# document unless the document itself moved, changed language or changed its robots policy
+DOCUMENT_HEADERS = frozenset({"content-language", "content-location", "content-disposition", "content-encoding",
+                              "link", "x-robots-tag"})
 ZSTD_LEVEL = 3  # zstd's default: several times faster than zlib level 6 and smaller
 # a delta is checked against a full copy only when it is larger than this share of the raw bytes
 DELTA_CHECK_SHARE = 1 / 16
@@ -87,8 +97,7 @@ def encode_blobs(session, items: dict[str, bytes], previous: dict[str, str] | No
                 decoded[base_key] = _decode_full(row)
             base = decoded[base_key]
         codec, base_key, stored = _encode(data, base_key, base)
-        rows.append({"sha256": key, "size": len(data), "data": stored, "codec": codec, "base_sha256": base_key,
-                     "created_at": utcnow()})
+        rows.append({"sha256": key, "size": len(data), "data": stored, "codec": codec, "base_sha256": base_key})
     return rows
 
 
@@ -225,14 +234,17 @@ class SnapshotWriter:
         previous: dict[str, str] = {}  # new key -> the key of the same URL's last bytes (delta base)
         for r, digest, outcome in batch:
             if outcome == "pending":
-                headers_raw = json.dumps(r.headers, sort_keys=True).encode()
-                r.headers_key = sha256(headers_raw)
                 blobs[digest] = r.body
-                blobs[r.headers_key] = headers_raw
+                kept = document_headers(r.headers)
                 last = self.known.get(r.url)
+                if kept:
+                    headers_raw = json.dumps(kept, sort_keys=True).encode()
+                    r.headers_key = sha256(headers_raw)
+                    if last is None or last.headers_sha256 != r.headers_key:  # else stored already
+                        blobs.setdefault(r.headers_key, headers_raw)
                 if last is not None:
                     previous[digest] = last.sha256
-                    if last.headers_sha256:
+                    if r.headers_key and last.headers_sha256:
                         previous[r.headers_key] = last.headers_sha256
         if blobs:
             # the delta bases are read and the deltas compressed in a read session: the write lock
@@ -244,7 +256,8 @@ class SnapshotWriter:
         with self.db.session() as s:
             # the batch's snapshots first, in one flush (a multi-row INSERT … RETURNING), not one each
             snapshots = {i: Snapshot(url=r.url, sha256=digest, headers_sha256=r.headers_key, fetched_at=r.at,
-                                     status=r.status or 200, final_url=r.final_url or r.url,
+                                     status=r.status or 200,
+                                     final_url=r.final_url if r.final_url not in (None, r.url) else None,
                                      content_type=_header(r.headers, "content-type"), etag=_header(r.headers, "etag"),
                                      last_modified=_header(r.headers, "last-modified"), size=len(r.body),
                                      run_id=r.run_id)
@@ -253,7 +266,8 @@ class SnapshotWriter:
                 s.add_all(snapshots.values())
                 s.flush()
             for i, (r, digest, outcome) in enumerate(batch):
-                fetch = Fetch(run_id=r.run_id, url=r.url, at=r.at, status=r.status, final_url=r.final_url,
+                fetch = Fetch(run_id=r.run_id, url=r.url, at=r.at, status=r.status,
+                              final_url=r.final_url if r.final_url != r.url else None,
                               bytes=len(r.body) if r.body is not None else None, duration_ms=r.duration_ms,
                               outcome=outcome, reason=r.failure or r.redirect,
                               redirect_status=r.redirect_status, redirect_to=r.redirect_to)
@@ -268,6 +282,11 @@ class SnapshotWriter:
                     self.known[r.url] = LastFetch(digest, snap.etag, snap.last_modified, snap.id, r.headers_key)
                 s.add(fetch)
         crashpoints.reached("fetch.flushed")
+
+
+def document_headers(headers: dict) -> dict:
+    """The headers of a response a snapshot keeps ({lower-case name: value}; see DOCUMENT_HEADERS)."""
+    return {k.lower(): v for k, v in headers.items() if k.lower() in DOCUMENT_HEADERS}
 
 
 def _header(headers: dict, name: str) -> str | None:

@@ -4,6 +4,7 @@ previous bytes of its URL; reading is transparent, extraction is unchanged, prun
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 from sqlalchemy import func, select, update
@@ -18,12 +19,12 @@ WORDS = ("personal data controller processor retention transfer subprocessor con
          "notification audit encryption customer account service agreement annex safeguards").split()
 
 
-def page(n: int, token: str, edit: str = "") -> bytes:
-    """About 100 KB of a legal page whose nav links carry a session token."""
+def page(n: int, token: str, edit: str = "", length: int = 60) -> bytes:
+    """About 100 KB (`length` 60 sections) of a legal page whose nav links carry a session token."""
     rng = random.Random(n)
     nav = "".join(f'<li><a href="/{w}?session={token}">{w.title()}</a></li>' for w in WORDS[:8])
     sections = []
-    for s in range(60):
+    for s in range(length):
         paragraphs = "".join("<p>" + " ".join(rng.choice(WORDS) for _ in range(40)) + ".</p>" for _ in range(4))
         sections.append(f"<section><h2>{s + 1}. {rng.choice(WORDS).title()}</h2>{paragraphs}</section>")
     if edit:
@@ -37,7 +38,8 @@ def check(db, bodies: dict[str, bytes], run_id: str, known=None) -> SnapshotWrit
     writer = SnapshotWriter(db, batch_size=len(bodies), known=known)
     for url, body in bodies.items():
         headers = {"content-type": "text/html", "etag": f'"{sha256(body)[:12]}"', "date": f"run {run_id}",
-                   "last-modified": f"modified {run_id}"}
+                   "last-modified": f"modified {run_id}", "content-language": "en",
+                   "set-cookie": f"session={run_id}", "x-request-id": f"{run_id}-{url}"}
         writer.add(FetchResult(url=url, run_id=run_id, status=200, body=body, headers=headers))
     writer.flush()
     return writer
@@ -64,6 +66,53 @@ def test_a_churn_only_recheck_adds_at_most_a_kilobyte_per_document_to_the_blobs_
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Snapshot)) == 8  # every new byte string is a snapshot
     assert growth <= 1024 * len(urls), f"{growth / len(urls):.0f} bytes per document"
+
+
+def test_a_churn_only_recheck_grows_the_whole_sqlite_archive_by_at_most_a_kilobyte_per_document(tmp_path):
+    """Fetch record, snapshot row, delta and every index over them: what the archive file gains."""
+    db = open_database(f"sqlite:///{tmp_path / 'churn.db'}")
+    urls = [f"http://127.0.0.1/help/article-{n:05d}.html" for n in range(400)]  # new pages of ~10 b-trees: <0.1 KB each
+
+    def pages_used() -> int:
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return conn.exec_driver_sql("PRAGMA page_count").scalar() - conn.exec_driver_sql(
+                "PRAGMA freelist_count").scalar()
+
+    for run, token in enumerate(["token-aaaa", "token-bbbb", "token-cccc"]):
+        if run == 2:
+            before = pages_used()
+        check(db, {u: page(n, token, length=4) for n, u in enumerate(urls)}, f"r{run}", known_of(db, urls))
+    with db.engine.connect() as conn:
+        page_size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+    growth = (pages_used() - before) * page_size
+    assert growth <= 1024 * len(urls), f"{growth / len(urls):.0f} bytes per document"
+
+
+def test_a_snapshot_keeps_the_headers_that_describe_the_document_and_stores_them_once(database_url):
+    db = open_database(database_url)
+    url = "http://127.0.0.1/policy"
+    check(db, {url: page(1, "t1")}, "r1")
+    with db.session() as s:
+        blobs_before = s.scalar(select(func.count()).select_from(Blob))
+    check(db, {url: page(1, "t2")}, "r2", known_of(db, [url]))  # new date, cookie and request id
+    with db.session() as s:
+        first, second = s.scalars(select(Snapshot).order_by(Snapshot.id)).all()
+        assert json.loads(get_blob(s, first.headers_sha256)) == {"content-language": "en"}
+        assert second.headers_sha256 == first.headers_sha256  # per-response headers are not kept
+        assert second.etag and second.last_modified == "modified r2" and second.content_type == "text/html"
+        assert s.scalar(select(func.count()).select_from(Blob)) == blobs_before + 1  # the body's delta only
+
+    writer = SnapshotWriter(db, known=known_of(db, [url]))  # the document changed language: kept
+    writer.add(FetchResult(url=url, run_id="r3", status=200, body=page(1, "t3"),
+                           headers={"Content-Language": "de", "Content-Type": "text/html"}))
+    writer.add(FetchResult(url="http://127.0.0.1/bare", run_id="r3", status=200, body=page(2, "t3"),
+                           headers={"Date": "today", "Server": "nginx"}))
+    writer.flush()
+    with db.session() as s:
+        third, bare = s.scalars(select(Snapshot).where(Snapshot.run_id == "r3").order_by(Snapshot.id)).all()
+        assert json.loads(get_blob(s, third.headers_sha256)) == {"content-language": "de"}
+        assert bare.headers_sha256 is None  # nothing but per-response headers: no headers blob
 
 
 def test_every_delta_snapshot_reads_back_its_bytes_and_re_extracts_to_the_same_text(database_url):
