@@ -95,8 +95,8 @@ def citing_of(catalog: Catalog, key: str) -> list[Citing]:
 
 
 class Processor:
-    """Processes the documents of one run; at most two jobs per worker and one chunk of jobs (and their
-    bodies) are held at once."""
+    """Processes the documents of one run; at most `in_flight()` jobs and one chunk of jobs (and their
+    bodies, when they travel with the jobs) are held at once."""
 
     def __init__(self, settings: Settings, archive: Archive, catalog: Catalog, run_id: str):
         if not isinstance(archive, Archive):  # a bare Database: no listeners
@@ -165,7 +165,7 @@ class Processor:
         return (doc.pending or {}).get("count", 0) + 1 >= max(2, self._confirm(doc.key))
 
     def run_jobs(self, jobs, apply, count: int | None = None) -> None:
-        """Analyse jobs (an iterator of `count`, when known) in a pool, at most `2 * workers` in flight;
+        """Analyse jobs (an iterator of `count`, when known) in a pool, at most `in_flight()` at once;
         `apply` each result."""
         if self.workers <= 1 or (count is not None and count < IN_PROCESS_JOBS):
             for job in jobs:
@@ -179,13 +179,20 @@ class Processor:
         finally:
             self.store = None
 
+    def in_flight(self) -> int:
+        """Jobs submitted to the pool and not yet applied: two per worker, and while the workers read
+        the bodies themselves (small jobs) one more batch of results, so that they go on analysing
+        while this process records a batch (recording 32 changes took as long as analysing them,
+        and the workers waited)."""
+        return 2 * self.workers + (RECORD_BATCH if self.store else 0)
+
     def _pool(self, context, jobs, apply) -> None:
         with ProcessPoolExecutor(self.workers, mp_context=context, initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             pending: set[Future] = set()
             for job in jobs:
                 pending.add(pool.submit(analyse, job))
-                if len(pending) >= 2 * self.workers:
+                if len(pending) >= self.in_flight():
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
                         apply(fut.result())

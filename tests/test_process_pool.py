@@ -129,3 +129,35 @@ def test_warm_pool_starts_the_forkserver_with_the_analysis_code_once():
     assert "crawler.analysis" in forkserver._forkserver._preload_modules
     warm_pool(Settings(processes=2))  # once started, it stays the one server
     assert forkserver._forkserver._forkserver_pid == server
+
+
+def test_the_pool_keeps_a_batch_of_jobs_queued_while_this_process_records(home):
+    """Recording a batch of results blocks this process: the workers have the next batch to analyse
+    meanwhile, and no more than that is held."""
+    from snapshots import documents, recorder
+    from crawler.process import RECORD_BATCH
+
+    run = Run(home, documents=RECORD_BATCH + 12)
+    plan = run.store(bodies(run, "a"))
+    processor = Processor(run.settings, run.archive, run.catalog, plan.run_id)
+    with run.archive.reading() as s:
+        docs = documents.states(s, list(plan.documents))
+        snaps = recorder.newest_snapshots(s, [u for urls in plan.documents.values() for u in urls])
+        processor.store = run.archive.db.url  # as run_jobs sets it: the workers read the bodies
+        jobs = [job for _, job in processor.jobs_for(s, docs, {d.id: {u: snaps[u].id for u in d.urls} for d in docs})]
+        processor.store = None
+    submitted, applied, outstanding = [], [], []
+
+    def feed():
+        for job in jobs:
+            submitted.append(job.document_id)
+            yield job
+
+    def apply(result):
+        outstanding.append(len(submitted) - len(applied))
+        applied.append(result.document_id)
+
+    processor.run_jobs(feed(), apply, count=len(jobs))
+    assert sorted(applied) == sorted(j.document_id for j in jobs)
+    assert outstanding[0] >= RECORD_BATCH + 2 * processor.workers  # queued before the first result is applied
+    assert max(outstanding) <= RECORD_BATCH + 2 * processor.workers
