@@ -32,27 +32,15 @@ def _hex(value):
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == 'postgresql':
+    if op.get_bind().dialect.name == 'postgresql':
         for table, column, _ in DIGESTS:
             op.alter_column(table, column, type_=sa.LargeBinary(length=32),
                             postgresql_using=f"decode({column}, 'hex')")
         op.alter_column('snapshots', 'final_url', nullable=True)
         op.drop_column('blobs', 'created_at')
-    else:  # SQLite: convert the values in place, then declare the types (batch: the table is rebuilt)
-        bind.connection.dbapi_connection.create_function('clausewatch_unhex', 1, _unhex, deterministic=True)
-        for table in ('blobs', 'snapshots', 'versions'):
-            columns = [c for t, c, _ in DIGESTS if t == table]
-            op.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = clausewatch_unhex({c})" for c in columns))
-            with op.batch_alter_table(table) as batch:
-                for t, column, nullable in DIGESTS:
-                    if t == table:
-                        batch.alter_column(column, type_=sa.LargeBinary(length=32), existing_type=sa.String(64),
-                                           existing_nullable=nullable)
-                if table == 'snapshots':
-                    batch.alter_column('final_url', existing_type=sa.String(2000), nullable=True)
-                if table == 'blobs':
-                    batch.drop_column('created_at')
+    else:
+        _sqlite(_unhex, sa.LargeBinary(length=32), sa.String(64), final_url_nullable=True,
+                blobs=lambda batch: batch.drop_column('created_at'))
     op.execute("UPDATE snapshots SET final_url = NULL WHERE final_url = url")
     op.execute("UPDATE fetches SET final_url = NULL WHERE final_url = url")
 
@@ -60,24 +48,29 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE snapshots SET final_url = url WHERE final_url IS NULL")
     op.execute("UPDATE fetches SET final_url = url WHERE final_url IS NULL AND status IS NOT NULL")
-    bind = op.get_bind()
     created_at = sa.Column('created_at', sa.DateTime(), nullable=False, server_default=sa.text('CURRENT_TIMESTAMP'))
-    if bind.dialect.name == 'postgresql':
+    if op.get_bind().dialect.name == 'postgresql':
         op.add_column('blobs', created_at)
         for table, column, _ in DIGESTS:
             op.alter_column(table, column, type_=sa.String(64), postgresql_using=f"encode({column}, 'hex')")
         op.alter_column('snapshots', 'final_url', nullable=False)
-        return
-    bind.connection.dbapi_connection.create_function('clausewatch_hex', 1, _hex, deterministic=True)
+    else:
+        _sqlite(_hex, sa.String(64), sa.LargeBinary(length=32), final_url_nullable=False,
+                blobs=lambda batch: batch.add_column(created_at))
+
+
+def _sqlite(convert, type_, existing_type, final_url_nullable: bool, blobs) -> None:
+    """SQLite: convert the keys in place with `convert`, then declare their type (a batch rebuilds
+    each table; snapshots.db.migrating keeps the references of other tables checked)."""
+    op.get_bind().connection.dbapi_connection.create_function('clausewatch_digest', 1, convert, deterministic=True)
     for table in ('blobs', 'snapshots', 'versions'):
-        columns = [c for t, c, _ in DIGESTS if t == table]
-        op.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = clausewatch_hex({c})" for c in columns))
+        columns = [column for t, column, _ in DIGESTS if t == table]
+        op.execute(f"UPDATE {table} SET " + ", ".join(f"{c} = clausewatch_digest({c})" for c in columns))
         with op.batch_alter_table(table) as batch:
             for t, column, nullable in DIGESTS:
                 if t == table:
-                    batch.alter_column(column, type_=sa.String(64), existing_type=sa.LargeBinary(32),
-                                       existing_nullable=nullable)
+                    batch.alter_column(column, type_=type_, existing_type=existing_type, existing_nullable=nullable)
             if table == 'snapshots':
-                batch.alter_column('final_url', existing_type=sa.String(2000), nullable=False)
+                batch.alter_column('final_url', existing_type=sa.String(2000), nullable=final_url_nullable)
             if table == 'blobs':
-                batch.add_column(created_at)
+                blobs(batch)
