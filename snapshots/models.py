@@ -16,6 +16,7 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
+from snapshots.sql import digest
 from snapshots.kinds import (AlertKind, AnomalyKind, DeliveryStatus, DigestKind, FindingKind,  # noqa: F401
                              Outcome, ReviewStatus, Role, RunKind, RunStatus, Significance, VersionKind, utcnow)
 
@@ -37,7 +38,7 @@ class Digest(TypeDecorator):
         return bytes.fromhex(value) if isinstance(value, str) else value
 
     def process_result_value(self, value, dialect):
-        return bytes(value).hex() if value is not None else None
+        return digest(value)
 
 
 class Blob(Base):
