@@ -20,7 +20,7 @@ WORDS = ("personal data controller processor retention transfer subprocessor con
 
 
 def page(n: int, token: str, edit: str = "", length: int = 60) -> bytes:
-    """About 100 KB (`length` 60 sections) of a legal page whose nav links carry a session token."""
+    """A legal page of `length` sections (60: about 100 KB) whose nav links carry a session token."""
     rng = random.Random(n)
     nav = "".join(f'<li><a href="/{w}?session={token}">{w.title()}</a></li>' for w in WORDS[:8])
     sections = []
@@ -71,7 +71,8 @@ def test_a_churn_only_recheck_adds_at_most_a_kilobyte_per_document_to_the_blobs_
 def test_a_churn_only_recheck_grows_the_whole_sqlite_archive_by_at_most_a_kilobyte_per_document(tmp_path):
     """Fetch record, snapshot row, delta and every index over them: what the archive file gains."""
     db = open_database(f"sqlite:///{tmp_path / 'churn.db'}")
-    urls = [f"http://127.0.0.1/help/article-{n:05d}.html" for n in range(400)]  # new pages of ~10 b-trees: <0.1 KB each
+    urls = [f"http://127.0.0.1/help/article-{n:05d}.html" for n in range(400)]
+    # enough documents that the partly filled last page of each of the ~10 b-trees is < 0.1 KB each
 
     def pages_used() -> int:
         with db.engine.connect() as conn:

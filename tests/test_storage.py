@@ -80,7 +80,6 @@ def test_opening_a_database_at_the_head_revision_does_not_import_alembic(databas
     assert head != "None" and imported == "False"
 
 
-
 def test_an_archive_written_before_binary_digests_is_converted_and_reads_as_before(database_url):
     """0008 turns the hex keys of an existing archive into bytes; blobs, texts and new deltas read back."""
     import datetime as dt
