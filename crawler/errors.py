@@ -53,6 +53,9 @@ class ProfileError(UserError):
         where = f"{self.path}: {key}" if key else self.path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):  # pickled with the catalog (crawler.profiles.load_catalog's cache)
+        return type(self), (self.path, self.key, self.message)
+
 
 class OperationalError(ClausewatchError):
     """Trouble with one document (fetch, extract, destination); recorded with it, the run goes on."""

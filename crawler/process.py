@@ -32,7 +32,7 @@ from crawler.analysis import Analysis, Citing, Job, Page, analyse, region_check
 from crawler.config import Settings
 from crawler.fetch_errors import immediate_anomaly
 from crawler.pids import die_with_parent
-from crawler.profiles import Catalog, Profile, Source, load_catalog
+from crawler.profiles import Catalog, Profile, Source, catalog_cache, load_catalog
 from crawler.runs import Plan
 from diffing.assess import CriterionRef
 from snapshots import anomalies, documents, recorder, runs
@@ -268,8 +268,8 @@ class Processor:
         keys = list(plan.documents)
         for chunk in range(0, len(keys), TRIAGE_CHUNK):  # short transactions: the lease heartbeat writes too
             with self.archive.transaction() as tx:
-                states = documents.states(tx.session, keys[chunk:chunk + TRIAGE_CHUNK])
-                rows = recorder.load_documents(tx.session, [doc.id for doc in states])  # held for the writes below
+                rows: list = []  # held for the writes below
+                states = documents.states(tx.session, keys[chunk:chunk + TRIAGE_CHUNK], hold=rows)
                 for doc in states:
                     self.keys[doc.id] = doc.key
                     job = self.triage(tx, doc, plan.documents[doc.key], fetches, snapshots)
@@ -523,7 +523,7 @@ def guard_finding(a: Analysis) -> str:
 
 def process_run(settings: Settings, plan: Plan, catalog: Catalog | None = None, archive=None) -> RunSummary:
     """Process a run's documents; without an archive (`scrapy crawl documents`) open one with the listeners."""
-    catalog = catalog or load_catalog(settings.profiles)
+    catalog = catalog or load_catalog(settings.profiles, cache=catalog_cache(settings))
     if archive is None:
         from crawler.listeners import attach_listeners
 

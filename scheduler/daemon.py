@@ -28,7 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from crawler.config import Settings
-from crawler.profiles import load_catalog
+from crawler.profiles import catalog_cache, load_catalog
 from crawler.runs import new_run_id
 from scheduler import child, plan
 from scheduler.lease import RUN_LEASE, release_dead
@@ -143,7 +143,7 @@ class Daemon:
     def reload(self, reason: str) -> None:
         """Rebuild every job from the profiles (fixed ids, replace_existing=True)."""
         self._signature = self._profiles_signature()
-        catalog = load_catalog(self.settings.profiles)
+        catalog = load_catalog(self.settings.profiles, cache=catalog_cache(self.settings))
         for error in catalog.errors:
             log.error("invalid profile (skipped): %s", error, extra={"event": "profile.invalid"})
         entries = plan.build(catalog, self.settings.schedule_default)

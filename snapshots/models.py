@@ -73,7 +73,8 @@ class Document(Base):
 
 
 class Citation(Base):
-    """Which profile source cites which document, as of the last profile load."""
+    """Which profile source cites which document, as of the last profile load that changed the catalog
+    (`seen_at`: when the citation was last written; CatalogSync.synced_at: when the catalog was last read)."""
 
     __tablename__ = "citations"
     profile: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -97,6 +97,62 @@ def test_a_broken_profile_is_skipped_and_the_others_still_load(tmp_path):
     assert [Path(e.path).name for e in catalog.errors] == ["broken.toml"]
 
 
+def test_the_parsed_catalog_is_cached_in_the_data_directory_until_a_profile_changes(tmp_path, monkeypatch):
+    from crawler import profiles
+
+    folder, home = tmp_path / "profiles", tmp_path / "home"
+    folder.mkdir()
+    home.mkdir()
+    write(folder, GOOD, "good")
+    write(folder, GOOD.replace('rating = "partial"', 'rating = "maybe"'), "broken")
+    cache = home / "catalog.cache"
+    parsed = load_catalog(folder, cache=cache)
+    assert cache.exists()
+
+    def no_parse(folder):
+        raise AssertionError("parsed although the cache was current")
+
+    monkeypatch.setattr(profiles, "_parse_catalog", no_parse)
+    cached = load_catalog(folder, cache=cache)
+    assert cached.profiles == parsed.profiles and cached.sources() == parsed.sources()
+    assert [str(e) for e in cached.errors] == [str(e) for e in parsed.errors]  # file, key and message
+    assert cached.citations("https://example.com/dpa") == parsed.citations("https://example.com/dpa")
+    monkeypatch.undo()
+
+    write(folder, GOOD.replace("https://example.com/dpa", "https://example.com/terms"), "good")
+    assert [s.key for s in load_catalog(folder, cache=cache).sources()] == ["https://example.com/terms"]
+    (folder / "broken.toml").unlink()
+    assert load_catalog(folder, cache=cache).errors == []
+
+
+def test_a_catalog_cache_that_is_not_a_catalog_is_never_run_and_the_profiles_are_parsed(tmp_path):
+    import pickle
+
+    from crawler import profiles
+
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    write(folder, GOOD, "good")
+    cache = tmp_path / "catalog.cache"
+    load_catalog(folder, cache=cache)
+    key = cache.read_bytes()[:32]
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    for body in (pickle.dumps(Payload()), b"\x80\x05garbage", b""):
+        cache.write_bytes(key + body)  # the right key: only the content is wrong
+        assert list(load_catalog(folder, cache=cache).profiles) == ["good"]
+        assert not marker.exists()
+    assert profiles._read_cached(cache, key) is not None  # rewritten by the last parse
+
+    missing = tmp_path / "no-home" / "catalog.cache"  # no data directory yet (`validate`): none is made
+    assert list(load_catalog(folder, cache=missing).profiles) == ["good"]
+    assert not missing.parent.exists()
+
+
 def test_documents_are_shared_by_url_and_conflicting_rules_are_reported(tmp_path):
     write(tmp_path, GOOD, "a")
     write(tmp_path, GOOD.replace('remove = ".cookie-banner"', 'remove = ".banner"'), "b")

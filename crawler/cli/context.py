@@ -31,9 +31,9 @@ class Context:
     @cached_property
     def catalog(self):
         """The profiles (crawler.profiles.Catalog), parsed on first use."""
-        from crawler.profiles import load_catalog
+        from crawler.profiles import catalog_cache, load_catalog
 
-        return load_catalog(self.settings.profiles)
+        return load_catalog(self.settings.profiles, cache=catalog_cache(self.settings))
 
     @cached_property
     def db(self):
