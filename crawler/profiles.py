@@ -554,7 +554,10 @@ def load_catalog(folder: Path, cache: Path | None = None) -> Catalog:
         return Catalog({}, [ProfileError(folder, "", "profiles folder not found (set --profiles or CLAUSEWATCH_PROFILES)")])
     if cache is None:
         return _parse_catalog(folder)
-    key = _cache_key(folder)
+    try:
+        key = _cache_key(folder)
+    except OSError:  # the reading code is not where it was (an unusual install): no cache
+        return _parse_catalog(folder)
     catalog = _read_cached(cache, key)
     if catalog is None:
         catalog = _parse_catalog(folder)
@@ -580,7 +583,8 @@ def _cache_key(folder: Path) -> bytes:
     from snapshots.documents import files_fingerprint
 
     root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(f"{folder.resolve()}\0{files_fingerprint(folder)}\0{sys.version}".encode())
+    # the folder as given too: the profiles' paths (in error messages) are spelled from it
+    digest = hashlib.sha256(f"{folder}\0{folder.resolve()}\0{files_fingerprint(folder)}\0{sys.version}".encode())
     for name in _CODE:
         digest.update((root / name).read_bytes())
     for lib in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
@@ -596,9 +600,9 @@ def _read_cached(cache: Path, key: bytes) -> Catalog | None:
 
     class Restricted(pickle.Unpickler):
         def find_class(self, module, name):
-            found = super().find_class(module, name) if module in _CACHED_MODULES else None
             if (module, name) in _CACHED_CLASSES:
                 return super().find_class(module, name)
+            found = super().find_class(module, name) if module in _CACHED_MODULES else None
             if not (isinstance(found, type) and found.__module__ == module):
                 raise pickle.UnpicklingError(f"{module}.{name} is not part of a catalog")
             return found
@@ -608,8 +612,6 @@ def _read_cached(cache: Path, key: bytes) -> Catalog | None:
             if f.read(len(key)) != key:
                 return None
             catalog = Restricted(f).load()
-    except FileNotFoundError:
-        return None
     except Exception:  # noqa: BLE001 - unreadable, truncated or foreign: parse the profiles instead
         return None
     return catalog if isinstance(catalog, Catalog) else None
@@ -626,7 +628,7 @@ def _write_cached(cache: Path, key: bytes, catalog: Catalog) -> None:
             f.write(key)
             pickle.dump(Catalog(catalog.profiles, catalog.errors), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(f.name, cache)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+    except Exception:  # noqa: BLE001 - a cache that cannot be written never fails the command
         try:
             os.unlink(f.name)
         except (NameError, OSError):
