@@ -8,10 +8,12 @@ re-extraction and distributed workers.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from diffing.assess import CriterionRef, assess
 from diffing.diff import diff_stats, word_diff
+from snapshots import codecs
 from snapshots.extract import EXTRACTOR_VERSION, ExtractError, Rules, extract
 from snapshots.extract.normalise import key_and_tokens
 
@@ -95,6 +97,19 @@ class Analysis:
     extractor_version: str = EXTRACTOR_VERSION
     same_regions: bool = False  # unchanged without extraction: every page's regions are as before
     region_keys: list[str] | None = None  # of the job's pages, when every page has one
+    text_blob: dict | None = None  # from a pool worker (analyse_in_pool): the text to record, as its blobs row
+
+
+def analyse_in_pool(job: Job) -> Analysis:
+    """`analyse` in a pool worker, with a small answer: a text its parent records (a new version's)
+    comes back as its stored blob row, compressed here, and any other text not at all. A 100 KB text
+    in the pipe kept the worker waiting while its parent, busy recording, read it."""
+    out = analyse(job)
+    if out.changed and not out.problem_kind:
+        data = out.text.encode("utf-8")
+        out.text_blob = codecs.full_row(hashlib.sha256(data).hexdigest(), data)
+    out.text = ""
+    return out
 
 
 def blocked_marker(body: bytes) -> str | None:

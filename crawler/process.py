@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 
 from crawler import crashpoints
-from crawler.analysis import Analysis, Citing, Job, Page, analyse, region_check
+from crawler.analysis import Analysis, Citing, Job, Page, analyse, analyse_in_pool, region_check
 from crawler.config import Settings
 from crawler.fetch_errors import immediate_anomaly
 from crawler.pids import die_with_parent
@@ -107,6 +107,8 @@ class Processor:
         self.open_anomalies: set[int] = set()
         self.keys: dict[int, str] = {}  # document id -> key, of the documents of the run
         self.settling: list | None = None  # while a batch is recorded: its settled documents, in order
+        self.writing: list = []  # while a batch is recorded: its new versions, written before its settlements
+        self.had: set | None = None  # while a batch is recorded: (document id, key) of texts its documents had
         self.fetched_at: dict = {}  # document id -> when its newest snapshot of the run was fetched
         self.store: str | None = None  # while a pool analyses: the database its workers read bodies from
 
@@ -191,7 +193,7 @@ class Processor:
                                  initargs=(os.getpid(),)) as pool:
             pending: set[Future] = set()
             for job in jobs:
-                pending.add(pool.submit(analyse, job))
+                pending.add(pool.submit(analyse_in_pool, job))
                 if len(pending) >= self.in_flight():
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
@@ -374,19 +376,27 @@ class Processor:
             crashpoints.reached("process.analysed")
         with self.archive.transaction() as tx:
             rows = recorder.load_documents(tx.session, [a.document_id for a, _ in batch])  # one query, not one each
+            self.had = recorder.texts_had(tx.session, [(a.document_id, a.key) for a, _ in batch if a.changed])
             self.settling = []
             try:
                 for a, snapshot_ids in batch:
                     self._record_in(tx, a, snapshot_ids)
                 self._settle_batch(tx)
             finally:
-                self.settling = None
+                self.settling, self.had = None, None
+                self.writing.clear()
             del rows
         for _ in batch:
             crashpoints.reached("record.committed")
 
     def _settle_batch(self, tx) -> None:
         """Write the settlements of the batch so far (before anything else touches fetch records)."""
+        if self.writing:
+            written = recorder.write_versions(tx, [(doc.id, record, ids, kind) for doc, record, ids, kind, _ in
+                                                   self.writing], self.run_id)
+            for (doc, _, _, _, guard), (_, change_id) in zip(self.writing, written):
+                self._written(tx, doc, guard, change_id)
+            self.writing.clear()
         if self.settling:
             recorder.settled_many(tx, self.run_id, self.settling)
             self.settling.clear()
@@ -453,18 +463,24 @@ class Processor:
     def write_version(self, tx, doc, a: Analysis, snapshot_ids) -> Outcome:
         if doc.current_version_id is None:
             kind = VersionKind.FIRST
-        elif recorder.had_text(tx.session, doc.id, a.key):
+        elif ((doc.id, a.key) in self.had if self.had is not None else recorder.had_text(tx.session, doc.id, a.key)):
             kind = VersionKind.FLIP_BACK  # a text this document had before (A/B or geo flips): not reported again
         else:
             kind = VersionKind.CHANGE
-        _, change_id = recorder.write_version(tx, doc.id, self._record(a, doc), snapshot_ids, kind, self.run_id)
+        record = self._record(a, doc)
+        if self.settling is not None:  # recording a batch: its versions are written together (_settle_batch)
+            self.writing.append((doc, record, list(snapshot_ids), kind, bool(a.guard)))
+            return Outcome.NEW if doc.current_version_id is None else Outcome.CHANGED
+        _, change_id = recorder.write_version(tx, doc.id, record, snapshot_ids, kind, self.run_id)
+        self._written(tx, doc, bool(a.guard), change_id)
+        return Outcome.NEW if change_id is None else Outcome.CHANGED
+
+    def _written(self, tx, doc, guarded: bool, change_id: int | None) -> None:
         crashpoints.reached("record.version")
-        if a.guard and doc.id in self.open_anomalies:  # the held text became current: its anomaly is over
+        if guarded and doc.id in self.open_anomalies:  # the held text became current: its anomaly is over
             anomalies.close_all(tx, doc.id, self.run_id, kinds=[AnomalyKind.SUSPICIOUS])
-        if change_id is None:
-            return Outcome.NEW
-        self.summary.changes.append(change_id)
-        return Outcome.CHANGED
+        if change_id is not None:
+            self.summary.changes.append(change_id)
 
     @staticmethod
     def _region_keys(doc: documents.DocumentState, a: Analysis) -> dict | None:
@@ -476,7 +492,7 @@ class Processor:
         key = doc.key
         out = recorder.VersionRecord(a.text, a.key, a.words, a.format, a.extractor_version, self._rules_of(key),
                                      a.added_words, a.removed_words, fetched_at=self.fetched_at.get(a.document_id),
-                                     region_keys=self._region_keys(doc, a))
+                                     region_keys=self._region_keys(doc, a), text_blob=a.text_blob)
         for citing, result in a.assessments:
             findings = [(f.kind, f.criterion, f.detail, f.section) for f in result.findings]
             significance, alertable, summary = result.significance, result.reported, result.summary

@@ -11,6 +11,7 @@ import threading
 import zlib
 
 
+ZSTD_LEVEL = 3  # zstd's default: several times faster than zlib level 6 and smaller
 _local = threading.local()  # a zstd context is not to be shared between threads (the web page's)
 
 
@@ -20,6 +21,25 @@ def _decompressor():
 
         _local.zstd = zstandard.ZstdDecompressor()
     return _local.zstd
+
+
+def _compressor():
+    if not hasattr(_local, "zstd_out"):
+        import zstandard
+
+        _local.zstd_out = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return _local.zstd_out
+
+
+def compress(data: bytes) -> bytes:
+    """`data` as a whole `zstd` blob stores it."""
+    return _compressor().compress(data)
+
+
+def full_row(key: str, data: bytes) -> dict:
+    """The `blobs` row that stores `data` (whose sha256 is `key`) whole: what snapshots.store writes
+    for bytes without a delta base, built where they are made (a pool worker, for a new text)."""
+    return {"sha256": key, "size": len(data), "data": compress(data), "codec": "zstd", "base_sha256": None}
 
 
 def decode_full(key: str, codec: str, data: bytes) -> bytes:

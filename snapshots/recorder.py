@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from snapshots.events import ChangeRecorded, DocumentSettled, VersionRecorded
 from snapshots.models import (Assessment, Change, Document, Fetch, Finding, Outcome, Snapshot, Version, VersionKind,
                               utcnow)
-from snapshots.store import get_blob, get_blobs, get_text, put_blobs, sha256
+from snapshots.store import get_blob, get_blobs, get_text, insert_blobs, put_blobs, sha256
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,8 @@ class VersionRecord:
     assessments: list = field(default_factory=list)  # AssessmentRecord
     fetched_at: dt.datetime | None = None  # of the newest snapshot (read from them when not given)
     region_keys: dict | None = None  # {url: region key} of the pages the text was read from, when all have one
+    # the text's `blobs` row, already encoded (snapshots.codecs.full_row) where it was made; `text` is then unused
+    text_blob: dict | None = None
 
 
 def run_fetches(session, run_id: str) -> dict[str, FetchFact]:
@@ -149,6 +151,18 @@ def had_text(session, document_id: int, key: str) -> bool:
     """The document had a version with this comparison key before (a flip-back)."""
     return session.scalar(select(func.count(Version.id)).where(Version.document_id == document_id,
                                                                Version.key == key)) > 0
+
+
+def texts_had(session, pairs) -> set[tuple[int, str]]:
+    """The (document id, comparison key) pairs among `pairs` that a version had before (`had_text`
+    for many documents, in one query)."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    rows = session.execute(select(Version.document_id, Version.key).distinct()
+                           .where(Version.document_id.in_({d for d, _ in pairs}),
+                                  Version.key.in_({k for _, k in pairs})))
+    return {(d, k) for d, k in rows} & pairs
 
 
 # -- writes ------------------------------------------------------------------------------------
@@ -239,36 +253,71 @@ def same_text_regions(tx, document_id: int, region_keys: dict) -> None:
 def write_version(tx, document_id: int, record: VersionRecord, snapshot_ids, kind: VersionKind,
                   run_id: str | None) -> tuple[int, int | None]:
     """Record a new current version (and the Change from the previous one); (version id, change id)."""
+    return write_versions(tx, [(document_id, record, snapshot_ids, kind)], run_id)[0]
+
+
+def write_versions(tx, items, run_id: str | None) -> list[tuple[int, int | None]]:
+    """`write_version` for many documents, each at most once: [(document id, record, snapshot ids, kind)].
+
+    The text blobs go in one statement and the versions in one INSERT … RETURNING, then the
+    documents point at them; the changes, their assessments and findings are flushed together, and
+    each ChangeRecorded event follows its change's writes (the events in the items' order, every
+    VersionRecorded before the first ChangeRecorded). A flush per version cost more than
+    extracting the text it records."""
+    if not items:
+        return []
+    if len({document_id for document_id, _, _, _ in items}) < len(items):
+        raise ValueError("write_versions: a document appears twice in one batch")
     s = tx.session
-    text = record.text.encode("utf-8")
-    text_key = sha256(text)
-    put_blobs(s, {text_key: text})
-    doc = s.get(Document, document_id)
-    previous_id = doc.current_version_id
-    fetched_at = record.fetched_at or s.scalar(select(func.max(Snapshot.fetched_at))
-                                               .where(Snapshot.id.in_(list(snapshot_ids))))
-    version = Version(document_id=doc.id, text_sha256=text_key, key=record.key, words=record.words,
-                      snapshot_ids=sorted(snapshot_ids), extractor_version=record.extractor_version,
-                      rules=record.rules, format=record.format, kind=kind, fetched_at=fetched_at or utcnow())
-    s.add(version)
-    s.flush()
-    doc.current_version_id = version.id
-    doc.accept_next = False
-    doc.region_keys = record.region_keys  # the keys of the previous text are no longer the current text's
-    tx.emit(VersionRecorded(version.id, doc.id, run_id, str(kind)))
-    if previous_id is None:
-        return version.id, None
-    change = Change(document_id=doc.id, from_version_id=previous_id, to_version_id=version.id, run_id=run_id,
-                    kind=kind, added_words=record.added_words, removed_words=record.removed_words)
-    s.add(change)
-    for a in record.assessments:
-        row = Assessment(profile=a.profile, source=a.source, significance=a.significance,
-                         reported=a.alertable and kind == VersionKind.CHANGE,
-                         affected_criteria=list(a.affected_criteria), summary=a.summary)
-        row.findings = [Finding(kind=k, criterion=c, detail=d, section=sec) for k, c, d, sec in a.findings]
-        change.assessments.append(row)
-    s.flush()
-    doc.last_change_at = utcnow()
-    reported = tuple(a.profile for a in change.assessments if a.reported)
-    tx.emit(ChangeRecorded(change.id, doc.id, run_id, str(kind), reported))
-    return version.id, change.id
+    texts, text_keys = {}, []
+    for _, record, _, _ in items:
+        if record.text_blob:
+            text_keys.append(record.text_blob["sha256"])
+        else:
+            text = record.text.encode("utf-8")
+            text_keys.append(sha256(text))
+            texts[text_keys[-1]] = text
+    put_blobs(s, texts)
+    insert_blobs(s, [record.text_blob for _, record, _, _ in items if record.text_blob])
+    docs = [s.get(Document, document_id) for document_id, _, _, _ in items]
+    rows = []
+    for (_, record, snapshot_ids, kind), doc, text_key in zip(items, docs, text_keys):
+        fetched_at = record.fetched_at or s.scalar(select(func.max(Snapshot.fetched_at))
+                                                   .where(Snapshot.id.in_(list(snapshot_ids))))
+        rows.append({"document_id": doc.id, "created_at": utcnow(), "fetched_at": fetched_at or utcnow(),
+                     "text_sha256": text_key, "key": record.key, "words": record.words,
+                     "snapshot_ids": sorted(snapshot_ids), "extractor_version": record.extractor_version,
+                     "rules": record.rules, "format": record.format, "kind": kind})
+    # RETURNING in parameter order would make SQLite insert row by row: each document is in the batch
+    # once, so its new version's id is found by the document's id instead
+    inserted = dict((d, i) for i, d in s.execute(insert(Version).returning(Version.id, Version.document_id), rows))
+    version_ids = [inserted[doc.id] for doc in docs]
+    changes = []
+    for (_, record, _, kind), doc, version_id in zip(items, docs, version_ids):
+        previous_id = doc.current_version_id
+        doc.current_version_id = version_id
+        doc.accept_next = False
+        doc.region_keys = record.region_keys  # the keys of the previous text are no longer the current text's
+        tx.emit(VersionRecorded(version_id, doc.id, run_id, str(kind)))
+        if previous_id is None:
+            changes.append(None)
+            continue
+        change = Change(document_id=doc.id, from_version_id=previous_id, to_version_id=version_id, run_id=run_id,
+                        kind=kind, added_words=record.added_words, removed_words=record.removed_words)
+        for a in record.assessments:
+            row = Assessment(profile=a.profile, source=a.source, significance=a.significance,
+                             reported=a.alertable and kind == VersionKind.CHANGE,
+                             affected_criteria=list(a.affected_criteria), summary=a.summary)
+            row.findings = [Finding(kind=k, criterion=c, detail=d, section=sec) for k, c, d, sec in a.findings]
+            change.assessments.append(row)
+        s.add(change)
+        changes.append(change)
+    if any(changes):
+        s.flush()
+    for (_, _, _, kind), doc, change in zip(items, docs, changes):
+        if change is not None:
+            doc.last_change_at = utcnow()
+            reported = tuple(a.profile for a in change.assessments if a.reported)
+            tx.emit(ChangeRecorded(change.id, doc.id, run_id, str(kind), reported))
+    return [(version_id, change.id if change is not None else None)
+            for version_id, change in zip(version_ids, changes)]

@@ -41,10 +41,9 @@ from snapshots.models import Blob, Fetch, Snapshot, utcnow
 # document unless the document itself moved, changed language or changed its robots policy
 DOCUMENT_HEADERS = frozenset({"content-language", "content-location", "content-disposition", "content-encoding",
                               "link", "x-robots-tag"})
-ZSTD_LEVEL = 3  # zstd's default: several times faster than zlib level 6 and smaller
+ZSTD_LEVEL = codecs.ZSTD_LEVEL
 # a delta is checked against a full copy only when it is larger than this share of the raw bytes
 DELTA_CHECK_SHARE = 1 / 16
-_compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
 
 
 def sha256(data: bytes) -> str:
@@ -61,11 +60,11 @@ def _encode(data: bytes, base_key: str | None, base: bytes | None) -> tuple[str,
         delta = zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=_dictionary(base)).compress(data)
         if len(delta) <= len(data) * DELTA_CHECK_SHARE:
             return "zstd-delta", base_key, delta
-        full = _compressor.compress(data)
+        full = codecs.compress(data)
         if len(delta) * 2 <= len(full):  # worth tying the base to this blob: at least half saved
             return "zstd-delta", base_key, delta
         return "zstd", None, full
-    return "zstd", None, _compressor.compress(data)
+    return "zstd", None, codecs.compress(data)
 
 
 def _decode_full(row: Blob) -> bytes:

@@ -161,3 +161,39 @@ def test_the_pool_keeps_a_batch_of_jobs_queued_while_this_process_records(home):
     assert sorted(applied) == sorted(j.document_id for j in jobs)
     assert outstanding[0] >= RECORD_BATCH + 2 * processor.workers  # queued before the first result is applied
     assert max(outstanding) <= RECORD_BATCH + 2 * processor.workers
+
+
+def test_a_batch_writes_its_versions_in_one_statement_and_tells_changes_from_flip_backs(home):
+    """The versions of a recorded batch go in one INSERT (a flush per version cost more than the
+    extraction), the flip-backs among them are found in one query, and every change names the
+    versions of its own document."""
+    from sqlalchemy import event, select
+
+    from snapshots.models import Change
+
+    run = Run(home, documents=IN_PROCESS_JOBS + 4, processes=1)
+    statements: list[str] = []
+    event.listen(run.archive.db.engine, "before_cursor_execute", lambda *a: statements.append(" ".join(a[2].split())))
+
+    def inserts(table):
+        return [s for s in statements if s.startswith(f"INSERT INTO {table} ")]
+
+    first = run.check(bodies(run, "a"))
+    assert first.new == len(run.urls) and len(inserts("versions")) == 1
+    statements.clear()
+    edited = run.check(bodies(run, "b", edited={1, 4, 6}))
+    assert edited.changed == 3 and len(inserts("versions")) == 1
+    assert len([s for s in statements if s.startswith("SELECT DISTINCT versions.document_id")]) == 1
+    back = run.check(bodies(run, "c", edited={1}))  # 4 and 6 return to a text they had: flip-backs
+    assert back.changed == 2
+    with run.archive.reading() as s:
+        changes = s.scalars(select(Change).order_by(Change.id)).all()
+        versions = {v.id: v for v in s.scalars(select(Version))}
+        keys = {d.id: d.key for d in s.query(Document)}
+        assessed = [bool(c.assessments) for c in changes]
+    assert [keys[c.document_id] for c in changes] == [run.urls[p] for p in ("p1", "p4", "p6", "p4", "p6")]
+    assert [c.kind for c in changes] == ["change"] * 3 + ["flip-back"] * 2
+    for c in changes:
+        assert versions[c.from_version_id].document_id == versions[c.to_version_id].document_id == c.document_id
+        assert c.from_version_id < c.to_version_id
+    assert assessed[:3] == [True] * 3

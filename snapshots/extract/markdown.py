@@ -65,6 +65,13 @@ class _Renderer:
     # -- generic ---------------------------------------------------------------------------
     def blocks(self, el, out: list[str]) -> None:
         """Render the children of ``el`` as blocks appended to ``out``."""
+        if not len(el):  # text only (most paragraphs, items, cells and headings): what children + flush make of it
+            text = el.text
+            if text:
+                text = " ".join(text.split())  # no _BR: page text has no control characters (tree.parse)
+                if text:
+                    out.append(text)
+            return
         buf: list[str] = []
         self.children(el, out, buf)
         if buf:
