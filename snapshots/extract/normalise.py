@@ -4,7 +4,8 @@
 dashes, odd spaces, invisible characters, link targets, URL query strings, blank-line runs), so that
 two versions differ only when their words do. ``comparison_key`` additionally ignores line breaks.
 
-One character pass (a character class over the characters to replace or drop) does most of the work;
+One character pass (a character class over the characters to replace or drop, after str.replace
+took out the typographic quotes and dashes a page holds hundreds of) does most of the work;
 every later pass is skipped unless a cheap substring test shows it has something to do, and
 patterns start with a literal so that the regex engine can jump between candidates. On a 100 KB
 legal page this takes 7.4 ms down to about 1 ms; the output is unchanged.
@@ -38,6 +39,11 @@ _CHAR_TABLE = {
 # (an alternation "\r\n|[…]" would halve the speed of the scan: a \n is taken after a \r instead)
 _CHARS = re.compile("[" + "".join(re.escape(c) for c in _CHAR_TABLE if len(c) == 1) + "\ud800-\udfff](?:(?<=\r)\n)?")
 _REPLACEMENT_CHARACTER = "\ufffd"  # for a lone surrogate
+
+
+# the replacements a page holds hundreds of (typographic quotes and dashes): str.replace does each in
+# C before the pass above, which then calls _replace for the rare others only
+_FREQUENT = tuple((c, _CHAR_TABLE[c]) for c in "\u2019\u2018\u201c\u201d\u2013\u2014")
 
 
 def _replace(match: re.Match) -> str:
@@ -76,6 +82,9 @@ def normalise_text(text: str) -> str:
     """
     if not text.isascii():  # ASCII is its own NFKC form
         text = unicodedata.normalize("NFKC", text)
+        for char, replacement in _FREQUENT:
+            if char in text:
+                text = text.replace(char, replacement)
     text = _CHARS.sub(_replace, text)
     if "](" in text:  # every image and link has one
         for _ in range(8):  # links nested in link text unwrap one level per pass
