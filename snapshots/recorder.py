@@ -278,7 +278,8 @@ def write_versions(tx, items, run_id: str | None) -> list[tuple[int, int | None]
             text_keys.append(sha256(text))
             texts[text_keys[-1]] = text
     put_blobs(s, texts)
-    insert_blobs(s, [record.text_blob for _, record, _, _ in items if record.text_blob])
+    # two documents of a batch may have the same text: one row
+    insert_blobs(s, list({r.text_blob["sha256"]: r.text_blob for _, r, _, _ in items if r.text_blob}.values()))
     docs = [s.get(Document, document_id) for document_id, _, _, _ in items]
     rows = []
     for (_, record, snapshot_ids, kind), doc, text_key in zip(items, docs, text_keys):

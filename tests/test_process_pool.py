@@ -57,9 +57,13 @@ class Run:
         summary.sync()
         return summary
 
-    def texts(self) -> dict[str, int]:
+    def texts(self) -> dict[str, tuple]:
+        """{document: (words, text sha256, text)} of the current versions, the text read back from its blob."""
+        from snapshots.store import get_text
+
         with self.archive.reading() as s:
-            return {d.key: s.get(Version, d.current_version_id).words for d in s.query(Document)}
+            versions = {d.key: s.get(Version, d.current_version_id) for d in s.query(Document)}
+            return {key: (v.words, v.text_sha256, get_text(s, v.text_sha256)) for key, v in versions.items()}
 
 
 def bodies(run, token, edited=()):
@@ -197,3 +201,15 @@ def test_a_batch_writes_its_versions_in_one_statement_and_tells_changes_from_fli
         assert versions[c.from_version_id].document_id == versions[c.to_version_id].document_id == c.document_id
         assert c.from_version_id < c.to_version_id
     assert assessed[:3] == [True] * 3
+
+
+def test_documents_with_the_same_text_in_one_pooled_batch_share_one_blob(any_home):
+    from snapshots.models import Blob
+
+    run = Run(any_home, documents=IN_PROCESS_JOBS + 1)
+    summary = run.check({url: page(0, "a") for url in run.urls.values()})  # every page the same text
+    assert summary.new == len(run.urls) and not summary.errors
+    texts = run.texts()
+    assert len({sha for _, sha, _ in texts.values()}) == 1 and "Policy 0" in next(iter(texts.values()))[2]
+    with run.archive.reading() as s:
+        assert s.query(Blob).filter(Blob.sha256 == next(iter(texts.values()))[1]).count() == 1
