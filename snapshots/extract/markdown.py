@@ -67,9 +67,9 @@ class _Renderer:
         """Render the children of ``el`` as blocks appended to ``out``."""
         if not len(el):  # text only (most paragraphs, items, cells and headings): what children + flush make of it
             text = el.text
-            if text:
-                text = " ".join(text.split())  # no _BR: page text has no control characters (tree.parse)
-                if text:
+            if text and not text.isspace():
+                text = _collapse([text])
+                if text.strip():
                     out.append(text)
             return
         buf: list[str] = []
