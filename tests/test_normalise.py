@@ -5,6 +5,7 @@ import random
 import pytest
 
 from snapshots.extract import comparison_key, normalise_text
+from snapshots.extract.normalise import key_and_tokens
 
 CASES = [
     ("quotes", "\u2018a\u2019 \u201cb\u201d \u201ec\u201c", "'a' \"b\" \"c\"\n"),
@@ -21,6 +22,9 @@ CASES = [
     ("crlf", "a\r\nb\rc", "a\nb\nc\n"),
     ("ligature (NFKC)", "\ufb01nal", "final\n"),
     ("empty", " \n\t\n", ""),
+    ("lone surrogate", "a\ud800b", "a\ufffdb\n"),
+    ("controls", "a\x00b\x1ec\x7fd", "abcd\n"),
+    ("cr before a dropped character", "a\r\u200b\nb", "a\n\nb\n"),
 ]
 
 
@@ -46,3 +50,26 @@ def test_comparison_key_ignores_whitespace_and_line_breaks():
 
 def test_comparison_key_ignores_link_targets_and_tracking_ids():
     assert comparison_key("[Policy](https://x.com/p?session=1)") == comparison_key("[Policy](https://x.com/p?session=2)")
+
+
+# every character Python's str.split() splits on
+WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+def test_normalised_text_has_no_whitespace_but_spaces_and_newlines():
+    # key_and_tokens relies on it
+    for char in WHITESPACE:
+        for text in (f"a{char}b", f"{char}a {char}{char}b{char}", f"a \r{char}\nb"):
+            assert set(normalise_text(text)) <= set("ab \n\ufffd"), (hex(ord(char)), text)
+
+
+def test_key_and_tokens_is_the_key_and_length_of_the_split_text():
+    import hashlib
+
+    alphabet = ["a", "bc", " ", "  ", "\n", "\n\n", "\n  - ", "\u00e9", "\u4e2d", "\U0001f600", *WHITESPACE, "\u200b"]
+    rng = random.Random(99)
+    for _ in range(3000):
+        normalised = normalise_text("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))))
+        for text in (normalised, normalised + "\n\n" + normalised):  # as analysis joins a document's pages
+            tokens = text.split()
+            assert key_and_tokens(text) == (hashlib.sha256(" ".join(tokens).encode()).hexdigest(), len(tokens))

@@ -60,3 +60,44 @@ def test_counting_a_blocks_words_by_prefixes_gives_the_whole_counts_answer():
     for count in (59, 60):  # just under and at the limit, the words first and then a long run of spaces
         el = etree.fromstring(f"<div><p>{'word ' * count}</p><p>{' ' * 5000}</p></div>", etree.HTMLParser())
         assert _fewer_words(el.find(".//div"), 60) == (count < 60)
+
+
+def _parsed_as_text(body: bytes, content_type):
+    """tree.parse's text path: decode_html, controls and XML declaration dropped, lxml reading the str."""
+    from lxml import etree
+
+    from snapshots.extract import tree
+    from snapshots.extract.charset import decode_html
+
+    text = tree._drop_controls(tree._XML_DECLARATION.sub("", decode_html(body, content_type), count=1))
+    if not text.strip():
+        return None
+    try:
+        root = etree.fromstring(text, tree._PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    return root if root is not None and isinstance(root.tag, str) else None
+
+
+def test_a_utf8_body_parsed_from_its_bytes_gives_the_tree_its_decoded_text_gives():
+    from lxml import etree
+
+    from snapshots.extract import tree
+
+    pieces = [b"<p>", b"</p>", b"<div class='a'>", b"</div>", b"text ", b"caf\xc3\xa9", b"\xe2\x80\x99", b"\xe6\x95\xb0",
+              b"\xf0\x9f\x98\x80", b"\xe9", b"\x92", b"\xff", b"\xe3\x81", b"\xef\xbf\xbe", b"\x01", b"\x1f", b"\t",
+              b"\r\n", b" ", b"\xc2\xa0", b"&amp;", b"&#8217;", b"<br>", b"<!-- c -->", b"<script>x<y</script>",
+              b"<meta charset='iso-8859-1'>", b"<meta charset=utf-8>", b"<meta charset='shift_jis'>", b"<?xml version='1.0'?>"]
+    starts = [b"", b"  ", b"\n<?xml version='1.0' encoding='latin-1'?>", b"\xef\xbb\xbf", b"\xc2\xa0", b"\x1c", b"<!DOCTYPE html>"]
+    rng = random.Random(11)
+    fast = 0
+    for i in range(3000):
+        body = rng.choice(starts) + b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        content_type = rng.choice([None, "text/html", "text/html; charset=iso-8859-1", "text/html; charset=utf-8"])
+        fast += tree._as_is(body, content_type)
+        got, want = tree.parse(body, content_type), _parsed_as_text(body, content_type)
+        assert (got is None) == (want is None), (body, content_type)
+        if got is not None:
+            assert etree.tostring(got, encoding="unicode") == etree.tostring(want, encoding="unicode"), (body, content_type)
+    assert fast > 100  # the bytes path was taken (most random bodies hold a byte that sends them the text way)
+    assert tree._as_is("<html><body><p>L’accord — données</p></body></html>".encode("utf-8"), "text/html")

@@ -28,13 +28,18 @@ def _codec(label: str | None) -> str | None:
     return name
 
 
-def _is_utf8(body: bytes) -> bool:
+def _utf8_errors(body: bytes) -> str | None:
+    """How `body` decodes as UTF-8: "strict" when it is UTF-8, "replace" when it is but for a
+    multi-byte sequence cut by truncation at the very end, None when it is not UTF-8."""
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # a multi-byte sequence cut by truncation at the very end is still UTF-8
-        return exc.start >= len(body) - 3 and exc.reason == "unexpected end of data"
-    return True
+        return "replace" if exc.start >= len(body) - 3 and exc.reason == "unexpected end of data" else None
+    return "strict"
+
+
+def _is_utf8(body: bytes) -> bool:
+    return _utf8_errors(body) is not None
 
 
 def _cp1252_fallback(error: UnicodeDecodeError):
@@ -62,9 +67,26 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     decoded as UTF-8: valid UTF-8 multi-byte sequences practically never occur in real cp1252 text,
     while servers that label UTF-8 pages "iso-8859-1" are common.
     """
+    name, errors, start = _decoding(body, content_type)
+    return body[start:].decode(name, errors=errors)
+
+
+def utf8_as_is(body: bytes, content_type: str | None = None) -> bool:
+    """``decode_html(body)`` is ``body.decode("utf-8")``: the body is its text in UTF-8 as it is, so a
+    UTF-8 parser may read the bytes themselves."""
+    name, errors, start = _decoding(body, content_type)
+    if start:
+        return False
+    if name == "utf-8":
+        return errors == "strict"
+    return name in _SINGLE_BYTE_WESTERN and body.isascii()  # ASCII reads the same in all of them
+
+
+def _decoding(body: bytes, content_type: str | None) -> tuple[str, str, int]:
+    """(codec, error handler, offset): decode_html decodes ``body[offset:]`` so."""
     for bom, name in _BOMS:
         if body.startswith(bom):
-            return body[len(bom):].decode(name, errors="replace")
+            return name, "replace", len(bom)
     declared = []
     if content_type:
         match = _HEADER_CHARSET.search(content_type)
@@ -77,16 +99,16 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         if name is None:
             continue
         if name == "utf-8":
-            if _is_utf8(body):
-                return body.decode("utf-8", errors="replace")
+            if errors := _utf8_errors(body):
+                return "utf-8", errors, 0
             if _mostly_utf8(body):
-                return body.decode("utf-8", errors="clausewatch-cp1252")
+                return "utf-8", "clausewatch-cp1252", 0
             continue  # declared UTF-8 but is not: try the next declaration, then cp1252
-        if name in _SINGLE_BYTE_WESTERN and not body.isascii() and _is_utf8(body):
-            return body.decode("utf-8", errors="replace")
-        return body.decode(name, errors="replace")
-    if _is_utf8(body):
-        return body.decode("utf-8", errors="replace")
+        if name in _SINGLE_BYTE_WESTERN and not body.isascii() and (errors := _utf8_errors(body)):
+            return "utf-8", errors, 0
+        return name, "replace", 0
+    if errors := _utf8_errors(body):
+        return "utf-8", errors, 0
     if _mostly_utf8(body):  # mixed: each stray byte read as windows-1252, as the rest of the page is UTF-8
-        return body.decode("utf-8", errors="clausewatch-cp1252")
-    return body.decode("cp1252", errors="replace")
+        return "utf-8", "clausewatch-cp1252", 0
+    return "cp1252", "replace", 0

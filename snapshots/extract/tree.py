@@ -4,7 +4,7 @@ import re
 
 from lxml import etree
 
-from .charset import decode_html
+from .charset import decode_html, utf8_as_is
 from .sniff import TooComplex, check_parse_cost, parse_limit_problem
 
 __all__ = ["parse", "drop", "text_of", "MAX_HTML_BYTES"]
@@ -15,25 +15,42 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20)])  # its ASCII part
 # Plain lxml elements (no lxml.html element-class lookup): about 10 % faster on big pages.
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False)
+_UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False,
+                                encoding="utf-8")
+# what the text path would change at the start of a body: white space before an XML declaration
+# (str's \s also holds \x1c-\x1f and non-ASCII spaces), or nothing but white space
+_AS_IS_START = re.compile(rb"[ \t\n\r\x0b\x0c]*(?![ \t\n\r\x0b\x0c]|<\?xml|[\x1c-\x1f\x80-\xff]|\Z)", re.I)
 
 
 def parse(body: bytes, content_type: str | None):
     """Decode and parse ``body``; ``None`` when there is nothing to parse; TooComplex past the bounds."""
     check_parse_cost(body, MAX_HTML_BYTES)
-    text = decode_html(body, content_type)
-    text = _drop_controls(_XML_DECLARATION.sub("", text, count=1))
-    if not text.strip():
-        return None
+    if _as_is(body, content_type):  # lxml reads the bytes: no decoding to str and back to UTF-8
+        parser, source = _UTF8_PARSER, body
+    else:
+        text = decode_html(body, content_type)
+        text = _drop_controls(_XML_DECLARATION.sub("", text, count=1))
+        if not text.strip():
+            return None
+        parser, source = _PARSER, text
     try:
-        root = etree.fromstring(text, _PARSER)
+        root = etree.fromstring(source, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
-    problem = parse_limit_problem(_PARSER.error_log)
+    problem = parse_limit_problem(parser.error_log)
     if problem:
         raise TooComplex(problem)
     if root is None or not isinstance(root.tag, str):
         return None
     return root
+
+
+def _as_is(body: bytes, content_type: str | None) -> bool:
+    """The text path would give lxml the body's own characters: a UTF-8 body (utf8_as_is) with no
+    control characters to drop and no XML declaration to remove, that is not all white space."""
+    return (_AS_IS_START.match(body) is not None and len(body.translate(None, _CONTROL_BYTES)) == len(body)
+            and b"\xef\xbf\xbe" not in body and b"\xef\xbf\xbf" not in body  # U+FFFE, U+FFFF
+            and utf8_as_is(body, content_type))
 
 
 def _drop_controls(text: str) -> str:
