@@ -38,7 +38,9 @@ def clean_title(raw: str) -> str:
     title = _LINK.sub(r"\1", raw) if "](" in raw else raw  # each pass only where it has something to do
     title = _EMPHASIS.sub("", title) if "*" in title or "_" in title or "`" in title else title
     title = _ESCAPE.sub(r"\1", title) if "\\" in title else title
-    title = _SPACES.sub(" ", title).strip(" :")
+    if "  " in title or not title.isprintable():  # every white space but a single space is unprintable
+        title = _SPACES.sub(" ", title)
+    title = title.strip(" :")
     if len(title) > MAX_TITLE:
         title = title[: MAX_TITLE - 1].rstrip() + "…"
     return title

@@ -101,3 +101,14 @@ def test_a_utf8_body_parsed_from_its_bytes_gives_the_tree_its_decoded_text_gives
             assert etree.tostring(got, encoding="unicode") == etree.tostring(want, encoding="unicode"), (body, content_type)
     assert fast > 100  # the bytes path was taken (most random bodies hold a byte that sends them the text way)
     assert tree._as_is("<html><body><p>L’accord — données</p></body></html>".encode("utf-8"), "text/html")
+
+
+def test_a_heading_title_collapses_every_kind_of_white_space_into_one_space():
+    # clean_title skips its white-space pass for titles whose only white space is single spaces
+    from diffing.sections import clean_title
+
+    white = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    rng = random.Random(5)
+    for _ in range(20000):
+        title = "".join(rng.choice(["a", "Data", ":", " ", "  ", "é", "数据", *white]) for _ in range(rng.randint(0, 12)))
+        assert clean_title(title) == re.sub(r"\s+", " ", title).strip(" :"), repr(title)
