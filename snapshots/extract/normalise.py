@@ -36,11 +36,12 @@ _CHAR_TABLE = {
 # text's UTF-8 leaves only the bytes of its other characters (what is left is still UTF-8: ASCII bytes
 # never occur inside a multi-byte character), a small set to look up; each one present is then
 # replaced by str.replace, a fast scan in C. A 100 KB page holds a handful of distinct ones, so this
-# costs a quarter of a character-class pass over the text, and str.replace leaves an all-ASCII result
-# in the compact ASCII form the later passes scan fastest. CR LF and CR go first, before deletions
-# could make new CR LF pairs; no replacement is itself a character to replace, so the order of the
-# others does not matter. Lone surrogates, which are not text (they cannot even be encoded as
-# UTF-8), become the replacement character (NFKC leaves them alone, so this may follow it).
+# costs about half of a character-class pass over the text (0.42 against 0.77 ms), and str.replace
+# leaves an all-ASCII result in the compact ASCII form the later passes scan fastest. CR LF and CR go
+# first, before deletions could make new CR LF pairs; no replacement is itself a character to
+# replace, so the order of the others does not matter. Lone surrogates, which are not text (they
+# cannot even be encoded as UTF-8), become the replacement character (NFKC leaves them alone, so this
+# may follow it).
 _PLAIN_ASCII = bytes(b for b in range(128) if chr(b) not in _CHAR_TABLE)  # "\n" and the printable ones but `
 _REPLACEMENT_CHARACTER = "\ufffd"  # for a lone surrogate
 
@@ -126,7 +127,7 @@ def key_and_tokens(normalised: str) -> tuple[str, int]:
     """(`comparison_key` of an already normalised text, how many whitespace-separated tokens it has).
 
     That is the sha256 of ``" ".join(text.split())`` and the length of the split, without the list of
-    ~15,000 strings a split of a 100 KB text makes: a normalised text's only whitespace is spaces and
+    thousands of strings a split of a 100 KB text makes: a normalised text's only whitespace is spaces and
     newlines (normalise_text), so turning newlines into spaces and runs of spaces into one leaves one
     space between tokens, and the tokens are the spaces plus one."""
     flat = normalised.replace("\n\n", "\n").replace("\n", " ")  # a blank line is the commonest run
