@@ -1,5 +1,5 @@
 import sys
 
-from crawler.cli import main
+from crawler.cli import console
 
-sys.exit(main())
+sys.exit(console())

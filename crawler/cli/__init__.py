@@ -36,6 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def console() -> int:
+    """The console script and `python -m crawler`: `main` in a process of its own (crawler.heap)."""
+    from crawler import heap
+
+    heap.console_process()
+    try:
+        return main()
+    finally:
+        heap.exiting()
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -59,4 +70,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import sys
 
+from crawler import heap
 from crawler.cli.context import UsageError, emit_json, table
 from crawler.cli.distributed import check_options, distributed_fetch
 from crawler.cli.operate import exclusive
@@ -52,17 +53,18 @@ def run_check(args, ctx) -> int:
     fetchers = None if args.distributed else start_fetchers(ctx.settings, list(plan_pages(selected)[1].values()),
                                                            log_level)
     with fetchers or contextlib.nullcontext():
-        from crawler.alerts.deliver import after_run
-        from crawler.crawl import fetch
-        from crawler.process import process_run
-        from scheduler.stopping import crawl_was_stopped, terminate_as_interrupt
+        with heap.settling():  # what is loaded here lives until the end of the run
+            from crawler.alerts.deliver import after_run
+            from crawler.crawl import fetch
+            from crawler.process import process_run
+            from scheduler.stopping import crawl_was_stopped, terminate_as_interrupt
 
-        if args.distributed:  # `clausewatch worker`s fetch the pages; refuses a setup they cannot share
-            fetch = distributed_fetch(args, ctx)
-        elif fetchers:
-            fetch = functools.partial(fetch, fetchers=fetchers)
-        plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id,
-                           follow_moves_default=ctx.settings.follow_moves)
+            if args.distributed:  # `clausewatch worker`s fetch the pages; refuses a setup they cannot share
+                fetch = distributed_fetch(args, ctx)
+            elif fetchers:
+                fetch = functools.partial(fetch, fetchers=fetchers)
+            plan = prepare_run(ctx.archive, catalog, selected, run_id=ctx.run_id,
+                               follow_moves_default=ctx.settings.follow_moves)
         if not args.json:
             profiles = len({s.profile for s in selected})
             print(f"Checking {plural(len(plan.documents), 'document')} ({plural(len(plan.pages), 'page')}) for "
