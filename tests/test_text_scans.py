@@ -112,3 +112,18 @@ def test_a_heading_title_collapses_every_kind_of_white_space_into_one_space():
     for _ in range(20000):
         title = "".join(rng.choice(["a", "Data", ":", " ", "  ", "é", "数据", *white]) for _ in range(rng.randint(0, 12)))
         assert clean_title(title) == re.sub(r"\s+", " ", title).strip(" :"), repr(title)
+
+
+def test_a_paragraph_collapses_every_kind_of_white_space_into_one_space():
+    # _collapse returns an already collapsed paragraph as it is: its check must hold for every white-space character
+    from snapshots.extract.markdown import _BR, _collapse
+
+    white = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert all(not c.isprintable() for c in white if c != " ")  # what the check rests on
+    rng = random.Random(6)
+    for _ in range(20000):
+        parts = ["".join(rng.choice(["a", "Data", ".", " ", "  ", "é", "数据", "\u00ad", *white]) for _ in range(rng.randint(0, 10)))
+                 for _ in range(rng.randint(1, 3))]
+        text = "".join(parts)
+        want = "\n".join(" ".join(line.split()) for line in text.split(_BR)).strip("\n") if _BR in text else " ".join(text.split())
+        assert _collapse(parts) == want, repr(parts)

@@ -52,6 +52,10 @@ def _substantial(el) -> bool:
 
 def _collapse(parts: list[str]) -> str:
     text = parts[0] if len(parts) == 1 else "".join(parts)
+    # already collapsed (every paragraph of minified markup): no white space but single spaces between
+    # words; each white-space character other than the space (and _BR) is not printable
+    if "  " not in text and text.isprintable() and text[:1] != " " and text[-1:] != " ":
+        return text
     if _BR not in text:  # one line (nearly always): no line list to build
         return " ".join(text.split())
     lines = [" ".join(line.split()) for line in text.split(_BR)]
