@@ -27,3 +27,20 @@ def test_check_verbose_prints_the_politeness_in_effect(home, site):
     home.simple_profile("acme", {f"d{n}": site.serve(f"/d{n}", GOOD.format(n=n)) for n in range(4)})
     proc = home.run("check", "--verbose", check_code=0)
     assert "politeness: robots.txt obeyed; up to 2 requests at once per host" in proc.stderr + proc.stdout
+
+
+def test_components_that_are_off_are_not_even_loaded():
+    # Scrapy imports every component listed in its *_BASE settings, even one that only raises
+    # NotConfigured: the cookies middleware (its module imports tldextract), the telnet console
+    from scrapy.settings import Settings as ScrapySettings
+    from scrapy.utils.conf import build_component_list
+
+    values = ScrapySettings(scrapy_settings(Settings()))
+    middlewares = build_component_list(values.getwithbase("DOWNLOADER_MIDDLEWARES"))
+    extensions = build_component_list(values.getwithbase("EXTENSIONS"))
+    assert values.getbool("COOKIES_ENABLED") is False
+    assert not any("CookiesMiddleware" in str(m) for m in middlewares)
+    assert not any("TelnetConsole" in str(e) for e in extensions)
+    # what stays: the policy, retries and redirects of clausewatch and Scrapy
+    assert "crawler.middlewares.DestinationPolicyMiddleware" in middlewares
+    assert any("RedirectMiddleware" in str(m) for m in middlewares)
