@@ -165,8 +165,9 @@ class Fetchers:
     """The extra fetch processes of one run.
 
     `with Fetchers(settings, count) as f:` starts them (they import Scrapy meanwhile: start them
-    before planning); `f.share(plan)` gives them the plan's hosts; the run's own crawl then fetches
-    with `f.claims`, and `f.join()` waits for the others.
+    before planning, or earlier with `f.start()`, and `f.abandon()` them if the run does not start);
+    `f.share(plan)` gives them the plan's hosts; the run's own crawl then fetches with `f.claims`,
+    and `f.join()` waits for the others.
     """
 
     def __init__(self, settings: Settings, count: int, log_level: str = "ERROR"):
@@ -180,8 +181,12 @@ class Fetchers:
         self.processes: list = []
         self.reports: list = []
         self.work: list = []
+        self.shared = False  # `share` gave the processes their hosts
 
-    def __enter__(self) -> "Fetchers":
+    def start(self) -> "Fetchers":
+        """Start the processes (once): they import Scrapy, then wait for `share`. `with` starts them too."""
+        if self.processes:
+            return self
         for _ in range(self.count - 1):
             receive, send = self.context.Pipe(duplex=False)
             work_in, work_out = self.context.Pipe(duplex=False)
@@ -194,12 +199,31 @@ class Fetchers:
             self.processes.append(process)
             self.reports.append(receive)
             self.work.append(work_out)
+        return self
+
+    def __enter__(self) -> "Fetchers":
+        self.start()
         self._fence_watch = threading.Event()
         threading.Thread(target=self._share_fence, name="share-fence", daemon=True).start()
         return self
 
+    def abandon(self) -> None:
+        """Stop processes that were started but never given hosts (the run did not start: its lease
+        is held, say). They have written nothing: they only import Scrapy before `share`."""
+        if self.shared:
+            return
+        for process in self.processes:
+            if process.exitcode is None:
+                process.terminate()
+        for process in self.processes:
+            process.join(JOIN_GRACE)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+
     def share(self, plan: Plan) -> None:
         """Give the processes the plan's hosts; those with a page to render stay with this one."""
+        self.shared = True
         groups = host_groups(plan.pages)
         self.claims.groups = [g for g in groups if not any(p.render for p in g)]
         self.claims.own = [g for g in groups if any(p.render for p in g)]

@@ -192,3 +192,28 @@ def _alive(pid: int) -> bool:
         return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+def test_a_check_refused_the_lease_stops_its_fetch_processes_before_they_fetch_anything(home, sites):
+    # the fetch processes start before the lease is taken (they import Scrapy meanwhile): a refused
+    # run stops them, and they never fetched (a run waiting on them would never exit)
+    from scheduler.lease import acquire, current, release
+
+    _profile(home, sites, per_host=2)
+    db = home.database()
+    acquire(db, "run", "elsewhere:1 run R0", ttl=600)
+    try:
+        started = time.monotonic()
+        refused = subprocess.run([sys.executable, "-m", "crawler", "check"], env=home.env, cwd=home.root,
+                                 capture_output=True, text=True, timeout=60)
+    finally:
+        release(db, "run", "elsewhere:1 run R0")
+    assert refused.returncode == 4, refused.stderr
+    assert "not starting check" in refused.stderr
+    assert time.monotonic() - started < 30
+    assert not any(site.hits for site in sites)
+    assert current(db) is None
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Run)) == 0
+    done = home.json("check")  # the next run does the work
+    assert done["failed"] == 0 and done["documents"] == 2 * len(sites)

@@ -31,11 +31,10 @@ def register(sub) -> None:
     p.set_defaults(func=run_validate)
 
 
-@exclusive("check")
 def run_check(args, ctx) -> int:
     from crawler.alerts.config import load_alerts
     from crawler.fetchers import start_fetchers
-    from crawler.runs import plan_pages, prepare_run
+    from crawler.runs import plan_pages
 
     catalog = ctx.catalog
     load_alerts(ctx.settings, catalog)  # an invalid alerts.toml stops here (exit 2), before anything is recorded
@@ -49,9 +48,24 @@ def run_check(args, ctx) -> int:
         raise UsageError(f"nothing to check: no valid profile with sources in {ctx.settings.profiles}"
                          + (" (see the errors above)" if invalid else ""))
     log_level = "INFO" if args.verbose else "ERROR"
-    # a big run's extra fetch processes start first: they import Scrapy (~1 s) while this one does
+    # a big run's extra fetch processes start first, before the lease and the database (0.5 s here):
+    # they import Scrapy (~1 s) meanwhile, and fetch nothing before this process shares the plan
     fetchers = None if args.distributed else start_fetchers(ctx.settings, list(plan_pages(selected)[1].values()),
                                                            log_level)
+    if fetchers:
+        fetchers.start()
+    try:
+        return _check(args, ctx, selected=selected, invalid=invalid, fetchers=fetchers, log_level=log_level)
+    finally:
+        if fetchers:
+            fetchers.abandon()  # stops them when no run was started (the lease is held, say)
+
+
+@exclusive("check")
+def _check(args, ctx, *, selected, invalid: bool, fetchers, log_level: str) -> int:
+    from crawler.runs import prepare_run
+
+    catalog = ctx.catalog
     with fetchers or contextlib.nullcontext():
         with heap.settling():  # what is loaded here lives until the end of the run
             from crawler.alerts.deliver import after_run

@@ -18,11 +18,11 @@ EXIT_LEASE_HELD = 4
 
 
 def exclusive(kind: str):
-    """Decorate `func(args, ctx)`: run it holding the run lease, with `ctx.run_id` set."""
+    """Decorate `func(args, ctx, **extra)`: run it holding the run lease, with `ctx.run_id` set."""
 
     def decorate(func):
         @functools.wraps(func)
-        def command(args, ctx) -> int:
+        def command(args, ctx, **extra) -> int:
             from crawler.logs import bind_run
             from crawler.runs import new_run_id
             from scheduler.child import RUN_ID_VARIABLE
@@ -42,7 +42,7 @@ def exclusive(kind: str):
                 if taken.previous_run:  # its holder died: so did its run
                     end_run(ctx.db, "interrupted", run_id=taken.previous_run)
                 with bind_run(ctx.run_id):
-                    return func(args, ctx)
+                    return func(args, ctx, **extra)
             except KeyboardInterrupt:
                 end_run(ctx.db, "interrupted", run_id=ctx.run_id)
                 raise
