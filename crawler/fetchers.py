@@ -315,14 +315,13 @@ def fetcher_main(settings_json: dict, claims: Claims, concurrency: int, log_leve
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # stop signals come from the run's process, not from the terminal
     die_with_parent(run_pid, each_beat=lambda: _share_fence(claims))
-    import gc
+    from crawler import heap
 
-    gc.disable()  # a process of its own, ended by os._exit: no collection walks Scrapy's modules (crawler.heap)
-    from crawler.crawl import crawl
-    from spiders.documents import DocumentsSpider
+    heap.own_process()  # ended by os._exit below
+    with heap.settling():  # no collection walks Scrapy's modules again
+        from crawler.crawl import crawl
+        from spiders.documents import DocumentsSpider
 
-    gc.freeze()
-    gc.enable()
     outcome = None
     try:
         run_id, groups = work.recv()

@@ -8,10 +8,10 @@ exists into the permanent generation, which collections skip; objects still go w
 reference does, only garbage *cycles* among them are never reclaimed, which in a process about to
 exit (or whose frozen objects live until it exits) loses nothing.
 
-Only in a process that is clausewatch's alone: the console script (`console_process`), a fetch
-process. Not where `main()` runs inside another program (the tests), whose heap is not ours to
-freeze, nor in the long-lived daemon, web server or worker, whose garbage must keep being
-collected: a scheduled check is a `python -m crawler check` process of its own.
+Only in a process that is clausewatch's alone (`own_process`): the console script, a fetch process.
+Not where `main()` runs inside another program (the tests), whose heap is not ours to freeze, nor
+in the long-lived daemon, web server or worker, whose garbage must keep being collected: a
+scheduled check is a `python -m crawler check` process of its own.
 """
 
 from __future__ import annotations
@@ -19,21 +19,21 @@ from __future__ import annotations
 import contextlib
 import gc
 
-_console = False  # this process is the `clausewatch` console script or `python -m crawler`
+_own = False  # this process is clausewatch's alone: the console script (`python -m crawler`), a fetch process
 
 
-def console_process() -> None:
-    """Called by the console script before the command runs."""
-    global _console
-    _console = True
+def own_process() -> None:
+    """Called by the console script before the command runs, and by a fetch process before its imports."""
+    global _own
+    _own = True
 
 
 @contextlib.contextmanager
 def settling():
     """Around the imports and set-up whose objects live as long as the process (Scrapy, the process
     stage, the catalogue, the plan): no collection runs while they are made (full ones ran twice, 30
-    and 60 ms, during a check's imports), and at the end they are frozen. Only in the console script."""
-    if not _console:
+    and 60 ms, during a check's imports), and at the end they are frozen. Only in our own processes."""
+    if not _own:
         yield
         return
     gc.disable()
@@ -46,5 +46,5 @@ def settling():
 
 def exiting() -> None:
     """The console script's command has returned: no collection walks the heap on the way out."""
-    if _console:
+    if _own:
         gc.freeze()

@@ -11,13 +11,13 @@ from crawler import heap
 
 @pytest.fixture
 def console(monkeypatch):
-    monkeypatch.setattr(heap, "_console", True)
+    monkeypatch.setattr(heap, "_own", True)
     yield
     gc.unfreeze()  # this test process's heap is collected again
 
 
 def test_outside_the_console_script_the_collector_is_left_alone():
-    assert not heap._console  # the tests call main(), never console()
+    assert not heap._own  # the tests call main(), never console()
     before = gc.get_freeze_count()
     with heap.settling():
         assert gc.isenabled()
@@ -47,7 +47,7 @@ def test_a_failure_while_settling_turns_the_collector_back_on_and_freezes_nothin
 def test_the_console_script_freezes_its_heap_on_the_way_out(console, monkeypatch):
     from crawler import cli
 
-    monkeypatch.setattr(heap, "_console", False)  # console() sets it
+    monkeypatch.setattr(heap, "_own", False)  # console() sets it
     monkeypatch.setattr(cli, "main", lambda argv=None: 3)
     assert cli.console() == 3
-    assert heap._console and gc.get_freeze_count() > 0
+    assert heap._own and gc.get_freeze_count() > 0

@@ -40,7 +40,7 @@ def console() -> int:
     """The console script and `python -m crawler`: `main` in a process of its own (crawler.heap)."""
     from crawler import heap
 
-    heap.console_process()
+    heap.own_process()
     try:
         return main()
     finally:
