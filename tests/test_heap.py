@@ -1,4 +1,4 @@
-"""crawler.heap: the console script's process freezes its long-lived heap; nobody else's is touched."""
+"""crawler.heap: clausewatch's own processes (the console script, a fetch process) freeze their long-lived heap; nobody else's is touched."""
 
 from __future__ import annotations
 
