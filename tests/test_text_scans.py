@@ -85,7 +85,7 @@ def test_a_utf8_body_parsed_from_its_bytes_gives_the_tree_its_decoded_text_gives
     from snapshots.extract import tree
 
     pieces = [b"<p>", b"</p>", b"<div class='a'>", b"</div>", b"text ", b"caf\xc3\xa9", b"\xe2\x80\x99", b"\xe6\x95\xb0",
-              b"\xf0\x9f\x98\x80", b"\xe9", b"\x92", b"\xff", b"\xe3\x81", b"\xef\xbf\xbe", b"\x01", b"\x1f", b"\t",
+              b"\xf0\x9f\x98\x80", b"\xe9", b"\x92", b"\xff", b"\xe3\x81", b"\xef\xbf\xbe", b"\xef\xbf\xbf", b"\xef\xbf", b"\x01", b"\x1f", b"\t",
               b"\r\n", b" ", b"\xc2\xa0", b"&amp;", b"&#8217;", b"<br>", b"<!-- c -->", b"<script>x<y</script>",
               b"<meta charset='iso-8859-1'>", b"<meta charset=utf-8>", b"<meta charset='shift_jis'>", b"<?xml version='1.0'?>"]
     starts = [b"", b"  ", b"\n<?xml version='1.0' encoding='latin-1'?>", b"\xef\xbb\xbf", b"\xc2\xa0", b"\x1c", b"<!DOCTYPE html>"]

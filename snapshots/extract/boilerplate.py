@@ -124,8 +124,9 @@ def _is_page_landmark(el) -> bool:
     return True
 
 
-def _link_density(el) -> float:
-    text = count_runs(text_of(el)) or 1
+def _link_density(el, words: int | None = None) -> float:
+    """The share of the element's words (`words`, when the caller counted them) inside links."""
+    text = (count_runs(text_of(el)) if words is None else words) or 1
     linked = sum(count_runs(text_of(a)) for a in el.iter("a"))
     return linked / text
 
@@ -375,7 +376,7 @@ def default_regions(root) -> list:
         if has_main and not main:
             if words >= _SECONDARY * best:
                 kept.append((el, words))
-        elif words >= _REGION_MIN_WORDS and _link_density(el) < 0.5:
+        elif words >= _REGION_MIN_WORDS and _link_density(el, words) < 0.5:
             kept.append((el, words))
     total = _words(body)
     if not kept or best < 20 or sum(words for _, words in kept) < 0.3 * total:
