@@ -1,10 +1,16 @@
-"""Item pipeline: store each fetch result as a snapshot and a fetch record, nothing more."""
+"""Item pipeline: store each fetch result as a snapshot and a fetch record, nothing more.
+
+New bytes of a page whose plan names the region key of its document's current text are keyed
+first (`same_text`): markup churn is stored already processed, so the process stage has nothing
+to analyse for it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
+from functools import lru_cache
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
@@ -14,11 +20,34 @@ from crawler.config import Settings
 from crawler.crawl import STORAGE_ERROR_STAT
 from crawler.errors import ClausewatchError, LeaseLost
 from snapshots.db import open_database
-from snapshots.extract import sniff_format
+from snapshots.extract import Rules, region_key, sniff_format
 from snapshots.store import FetchResult, SnapshotWriter, last_snapshots
 
 
 log = logging.getLogger("clausewatch.fetch")
+
+
+def same_text(result: FetchResult) -> bool:
+    """The new body's regions have the key its document's current text was read from
+    (`known_regions`): the text is the same, and the body needs no extraction (markup churn).
+
+    Any failure to tell (a page too complex to parse, not HTML, a bug) is a no: the process stage
+    then extracts the page as usual, and reports what goes wrong there."""
+    known = result.known_regions
+    if not known or result.body is None:
+        return False
+    try:
+        key = region_key(result.body, url=result.url, content_type=result.headers.get("content-type"),
+                         rules=_rules(json.dumps(known["rules"], sort_keys=True)))
+    except Exception:  # noqa: BLE001 - see above: the page is extracted by the process stage instead
+        log.debug("could not compare the regions of %s", result.url, exc_info=True)
+        return False
+    return key is not None and key == known["key"]
+
+
+@lru_cache(maxsize=64)
+def _rules(rules_json: str) -> Rules:
+    return Rules.from_json(json.loads(rules_json))
 
 
 class SnapshotPipeline:
@@ -41,7 +70,7 @@ class SnapshotPipeline:
         db = open_database(self.database_url)
         with db.session() as s:
             known = last_snapshots(s, [p.url for p in spider.plan.pages])
-        self.writer = SnapshotWriter(db, known=known)
+        self.writer = SnapshotWriter(db, known=known, same_text=same_text)
         self.total = len(spider.plan.pages)
 
     def process_item(self, item: FetchResult, spider=None):

@@ -11,8 +11,11 @@ analysed again by the next check. What happened is told as events to the archive
 (progress, logs, the alert outbox).
 
 A re-check whose bytes changed but whose regions did not (markup churn: a session token in a nav
-link) is not extracted at all: the worker compares the regions' keys with those of the pages the
-current version was read from (snapshots.extract.region) and answers unchanged.
+link) is not extracted at all: the fetch stage already compared the regions' keys with those of
+the pages the current version was read from (Page.known_regions, crawler.pipelines.same_text) and
+stored such a page as processed, so its document is settled here like one answered 304; a
+document it could not tell (a page two documents read, a text held back) is analysed, and the
+worker compares the keys itself (snapshots.extract.region) and answers unchanged.
 
 Guards never hold a document forever: a text held back as suspicious (a big shrink, an error page
 served with 200, a script shell) that is still the same at the next check (or after `confirm`

@@ -28,6 +28,10 @@ class Page:
     last_modified: str | None = None
     allow_private_networks: bool = False  # the source allows its own hosts to be private (crawler.destinations)
     follow_moves: bool = False  # follow a redirect stub to its target in the same run
+    # {"key": region key, "rules": rules JSON} of the one document reading this page, when its
+    # current text was read from regions of that key (see `region_baselines`): new bytes whose
+    # regions still have it are that text, and the fetch stage stores them as already processed
+    known_regions: dict | None = None
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -76,9 +80,31 @@ def prepare_run(archive, catalog: Catalog, sources: list[Source], kind: RunKind 
         sync_catalog(tx.session, catalog)
         for url, last in last_snapshots(tx.session, pages).items():
             pages[url].etag, pages[url].last_modified = last.etag, last.last_modified
+        for url, known in region_baselines(tx.session, catalog, documents).items():
+            pages[url].known_regions = known
         runs.start(tx, run_id, kind, counts={"documents": len(documents)})
     return Plan(run_id, documents, list(pages.values()))
 
+
+def region_baselines(session, catalog: Catalog, documents: dict[str, list[str]]) -> dict[str, dict]:
+    """{url: Page.known_regions} of the pages only one document of the run reads, when that document
+    may be told unchanged by its regions alone (crawler.analysis.region_check): the rules it is
+    read with and the region key its current text came from."""
+    from crawler.analysis import SHORT_WORDS
+    from snapshots.documents import region_baselines as baselines
+
+    readers: dict[str, int] = {}
+    for urls in documents.values():
+        for url in set(urls):
+            readers[url] = readers.get(url, 0) + 1
+    found = {}
+    for key, regions in baselines(session, documents, SHORT_WORDS).items():
+        sources = catalog.citations(key)
+        if not sources or regions.keys() != set(documents[key]):
+            continue
+        rules = sources[0].rules.to_json()  # the rules crawler.process extracts the document with
+        found.update((url, {"key": region, "rules": rules}) for url, region in regions.items() if readers[url] == 1)
+    return found
 
 
 def _archive(archive):

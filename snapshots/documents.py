@@ -157,3 +157,25 @@ def last_fetched(session, keys) -> dict:
         return {}
     rows = reader(session).all("SELECT key, last_fetch_at FROM documents WHERE key IN :keys", keys=keys)
     return {key: at(value) for key, value in rows}
+
+
+def region_baselines(session, keys, min_words: int) -> dict[str, dict]:
+    """{document key: {url: region key}} of the documents among `keys` whose pages may be told
+    unchanged by their regions alone (crawler.analysis.region_check): a current version of at
+    least `min_words` words, region keys for every page, no held text and no accepted shrink."""
+    from sqlalchemy import select
+
+    from snapshots.models import Document, Version
+
+    keys = list(keys)
+    found: dict[str, dict] = {}
+    for start in range(0, len(keys), 500):  # stay below every database's limit of bound parameters
+        rows = session.execute(select(Document.key, Document.urls, Document.region_keys, Document.pending,
+                                      Document.accept_next)
+                               .join(Version, Version.id == Document.current_version_id)
+                               .where(Document.key.in_(keys[start:start + 500]), Version.words >= min_words))
+        for key, urls, regions, pending, accept_next in rows:
+            regions = regions or {}
+            if not pending and not accept_next and urls and all(regions.get(u) for u in urls):
+                found[key] = {u: regions[u] for u in urls}
+    return found

@@ -196,16 +196,26 @@ class FetchResult:
     redirect: str | None = None  # "301 https://old" when the request was redirected (for people)
     redirect_status: int | None = None  # 301/308 when any hop was permanent, else the first hop's status
     redirect_to: str | None = None  # where that hop pointed
+    known_regions: dict | None = None  # the page's crawler.runs.Page.known_regions, for the writer's `same_text`
+
+
+SAME_TEXT_REASON = "same text: the bytes changed outside the regions the document is read from"
 
 
 class SnapshotWriter:
-    """Buffers fetch results and writes them blob-first, in batches."""
+    """Buffers fetch results and writes them blob-first, in batches.
 
-    def __init__(self, db: Database, batch_size: int = 100, known: dict[str, LastFetch] | None = None):
+    `same_text(result)`, when given, is asked about a body that differs from the URL's last one:
+    true means its text is known to be the current version's (markup churn), and the body is
+    stored as a snapshot that is already processed, with the fetch outcome `unchanged`."""
+
+    def __init__(self, db: Database, batch_size: int = 100, known: dict[str, LastFetch] | None = None,
+                 same_text=None):
         self.db = db
         self.batch_size = batch_size
         self.known = known if known is not None else {}
-        self.pending: list[FetchResult] = []
+        self.same_text = same_text
+        self.pending: list[tuple[FetchResult, str | None, str, bool]] = []
         self.outcomes = {"pending": 0, "unchanged": 0, "failed": 0}
 
     def add(self, result: FetchResult) -> str:
@@ -213,13 +223,16 @@ class SnapshotWriter:
         result.at = result.at or utcnow()
         digest = sha256(result.body) if result.body is not None and not result.failure else None
         last = self.known.get(result.url)
+        stored = False  # a new snapshot is written
         if result.failure:
             outcome = "failed"
         elif result.not_modified or (last is not None and last.sha256 == digest):
             outcome = "unchanged"
+        elif last is not None and self.same_text is not None and self.same_text(result):
+            outcome, stored = "unchanged", True
         else:
-            outcome = "pending"
-        self.pending.append((result, digest, outcome))
+            outcome, stored = "pending", True
+        self.pending.append((result, digest, outcome, stored))
         self.outcomes[outcome] += 1
         if len(self.pending) >= self.batch_size:
             self.flush()
@@ -231,8 +244,8 @@ class SnapshotWriter:
             return
         blobs: dict[str, bytes] = {}
         previous: dict[str, str] = {}  # new key -> the key of the same URL's last bytes (delta base)
-        for r, digest, outcome in batch:
-            if outcome == "pending":
+        for r, digest, outcome, stored in batch:
+            if stored:
                 blobs[digest] = r.body
                 kept = document_headers(r.headers)
                 last = self.known.get(r.url)
@@ -259,24 +272,26 @@ class SnapshotWriter:
                                      final_url=r.final_url if r.final_url not in (None, r.url) else None,
                                      content_type=_header(r.headers, "content-type"), etag=_header(r.headers, "etag"),
                                      last_modified=_header(r.headers, "last-modified"), size=len(r.body),
-                                     run_id=r.run_id)
-                         for i, (r, digest, outcome) in enumerate(batch) if outcome == "pending"}
+                                     run_id=r.run_id, processed=outcome == "unchanged")
+                         for i, (r, digest, outcome, stored) in enumerate(batch) if stored}
             if snapshots:
                 s.add_all(snapshots.values())
                 s.flush()
-            for i, (r, digest, outcome) in enumerate(batch):
+            for i, (r, digest, outcome, stored) in enumerate(batch):
                 fetch = Fetch(run_id=r.run_id, url=r.url, at=r.at, status=r.status,
                               final_url=r.final_url if r.final_url != r.url else None,
                               bytes=len(r.body) if r.body is not None else None, duration_ms=r.duration_ms,
                               outcome=outcome, reason=r.failure or r.redirect,
                               redirect_status=r.redirect_status, redirect_to=r.redirect_to)
-                if outcome == "unchanged":
+                if outcome == "unchanged" and not stored:
                     last = self.known.get(r.url)
                     fetch.snapshot_id = last.snapshot_id if last else None
                     if r.not_modified:
                         fetch.reason = "not modified (304)"
-                elif outcome == "pending":
+                elif stored:
                     snap = snapshots[i]
+                    if outcome == "unchanged":
+                        fetch.reason = fetch.reason or SAME_TEXT_REASON
                     fetch.snapshot_id = snap.id
                     self.known[r.url] = LastFetch(digest, snap.etag, snap.last_modified, snap.id, r.headers_key)
                 s.add(fetch)

@@ -19,7 +19,7 @@ from scrapy_redis.spiders import RedisSpider
 from scrapy_redis.utils import bytes_to_str
 
 from crawler.distributed import DEFAULT_QUEUE, page_from_message, pages_key, requests_key
-from crawler.pipelines import SnapshotPipeline
+from crawler.pipelines import SnapshotPipeline, same_text
 from snapshots.db import open_database
 from snapshots.store import SnapshotWriter, last_snapshots
 from spiders.fetching import FetchesPages
@@ -92,7 +92,7 @@ class WorkerSnapshotPipeline(SnapshotPipeline):
     """SnapshotPipeline for workers: each result is compared with the newest snapshot and written at once."""
 
     def open_spider(self, spider=None):
-        self.writer = SnapshotWriter(open_database(self.database_url), batch_size=1)
+        self.writer = SnapshotWriter(open_database(self.database_url), batch_size=1, same_text=same_text)
 
     def process_item(self, item, spider=None):
         with self.writer.db.session() as s:

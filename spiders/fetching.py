@@ -48,7 +48,7 @@ class FetchesPages:
     def _result(self, request, **fields) -> FetchResult:
         page = request.meta["page"]
         started = request.meta.get("started", self.clock())
-        return FetchResult(url=page.url, run_id=self.run_id_of(request),
+        return FetchResult(url=page.url, run_id=self.run_id_of(request), known_regions=page.known_regions,
                            duration_ms=max(0, int((self.clock() - started) * 1000)), **fields)
 
     def parse(self, response):

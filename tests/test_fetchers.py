@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import Route, Site
@@ -217,3 +218,38 @@ def test_a_check_refused_the_lease_stops_its_fetch_processes_before_they_fetch_a
         assert s.scalar(select(func.count()).select_from(Run)) == 0
     done = home.json("check")  # the next run does the work
     assert done["failed"] == 0 and done["documents"] == 2 * len(sites)
+
+
+LONG_PAGE = ("<html><body><nav><a href='/home?session={token}'>Home</a></nav><main><h1>Terms {n}</h1>"
+             + "<p>We keep the records of every customer in Ireland and delete them thirty days after the end of "
+               "the contract, unless the law obliges us to keep them for longer.</p>" * 12
+             + "</main></body></html>")
+
+
+def test_every_fetch_process_tells_markup_churn_from_a_change_and_stores_it_as_processed(home, sites):
+    from snapshots.models import Snapshot
+    from snapshots.store import SAME_TEXT_REASON
+
+    urls = _profile(home, sites, per_host=3)
+
+    def serve(token: str, edited: str | None = None) -> None:
+        for h, site in enumerate(sites):
+            for n in range(3):
+                body = LONG_PAGE.format(token=token, n=f"{h}-{n}")
+                site.serve(f"/p{n}", body.replace("Ireland", "the United States") if f"/p{n}" == edited and h == 1
+                           else body, ETag=f'"{token}-{h}-{n}"')
+
+    serve("t1")
+    assert home.json("check")["new"] == len(urls)
+    serve("t2", edited="/p2")  # every page's bytes changed; one page's text too
+    again = home.json("check")
+    assert (again["unchanged"], again["changed"], again["failed"]) == (len(urls) - 1, 1, 0)
+    with home.database().session() as s:
+        run = s.scalars(select(Run).order_by(Run.started_at.desc())).first()
+        fetches = {f.url: f for f in s.scalars(select(Fetch).where(Fetch.run_id == run.id))}
+        snapshots = {snap.id: snap for snap in s.scalars(select(Snapshot))}
+    assert len(snapshots) == 2 * len(urls) and all(snap.processed for snap in snapshots.values())
+    churned = [f for url, f in fetches.items() if f.reason == SAME_TEXT_REASON]
+    assert len(churned) == len(urls) - 1 and all(f.outcome == "unchanged" for f in churned)
+    assert {urlsplit(f.url).hostname for f in churned} == set(HOSTS)  # on every host, whichever process claimed it
+    assert fetches[sites[1].url("/p2")].outcome == "changed"

@@ -224,3 +224,163 @@ def test_a_document_of_two_pages_whose_second_page_changed_is_extracted_whole():
     assert result.region_keys == [before[0].region_key, key(edit, url=second)]
     j.pages[1] = Page(second, policy(token="c3"), "text/html")
     assert analyse(j).same_regions
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_region_key_alone_is_the_key_extraction_gives_on_every_golden_file_and_its_churned_copies(name):
+    from snapshots.extract import region_key
+
+    case = CASES[name]
+    body = (FIXTURES / case.get("html", name + ".html")).read_bytes()
+    rules = Rules.from_declaration(case.get("select"), case.get("remove"))
+    content_type = case.get("content_type", "text/html")
+    url = f"https://example.com/{name}"
+    for variant in [body] + [edit(body.decode("latin-1")).encode("latin-1") for edit in OUTSIDE]:
+        alone = region_key(variant, url=url, content_type=content_type, rules=rules)
+        given = key(variant, rules, url, content_type)  # None as well for a script shell or an empty text
+        assert alone == given or (given is None and alone is not None)
+        if alone is not None:  # the key extraction compares a known key with
+            assert extract(variant, url=url, content_type=content_type, rules=rules, known_region_key=alone).same_regions
+
+
+def test_region_key_alone_is_none_for_a_pdf_a_redirect_stub_and_a_select_that_matches_nothing():
+    from test_extract_pdf import dpa_pdf
+
+    from snapshots.extract import NotADocument, region_key
+
+    assert region_key(dpa_pdf(pages=1), url=URL, content_type="application/pdf") is None
+    assert region_key(policy(), url=URL, content_type="text/html", rules=Rules.from_declaration("#terms", None)) is None
+    stub = b"<html><head><meta http-equiv='refresh' content='0; url=/new'></head><body>Moved.</body></html>"
+    assert region_key(stub, url=URL, content_type="text/html") is None
+    with pytest.raises(NotADocument):
+        region_key(b"\x00\x01\x02 binary", url=URL, content_type="application/octet-stream")
+
+
+# -- the fetch stage tells markup churn itself: the body is stored processed, nothing is analysed ------
+
+class FetchStageChecker:
+    """test_archive.Checker with the fetch stage of a real check: its pipeline's `same_text` and the
+    plan's `known_regions` for every page."""
+
+    def __init__(self, home, sources=None, **source_keys):
+        from test_archive import URL as CHECKED, Checker
+
+        self.checker = Checker(home)
+        self.urls = sources or {"policy": CHECKED}
+        home.simple_profile("acme", self.urls, source_keys=source_keys)
+        from crawler.profiles import load_catalog
+
+        self.checker.catalog = load_catalog(home.profiles)
+        self.archive = self.checker.archive
+        self.plan = None
+
+    def check(self, bodies: dict[str, str]):
+        from crawler.pipelines import same_text
+        from crawler.process import Processor
+        from crawler.runs import prepare_run
+        from snapshots.store import FetchResult, SnapshotWriter, last_snapshots
+
+        c = self.checker
+        self.plan = plan = prepare_run(c.archive, c.catalog, c.catalog.sources())
+        pages = {p.url: p for p in plan.pages}
+        with c.archive.reading() as s:
+            known = last_snapshots(s, list(pages))
+        writer = SnapshotWriter(c.archive.db, known=known, same_text=same_text)
+        self.outcomes = {}
+        for url, body in bodies.items():
+            self.outcomes[url] = writer.add(FetchResult(
+                url=url, run_id=plan.run_id, status=200, final_url=url, body=body.encode(),
+                headers={"content-type": "text/html; charset=utf-8"}, known_regions=pages[url].known_regions))
+        writer.flush()
+        summary = Processor(c.settings, c.archive, c.catalog, plan.run_id).process(plan)
+        summary.sync()
+        return summary
+
+
+def test_a_churned_page_is_stored_processed_and_its_document_unchanged_without_any_analysis(home, monkeypatch):
+    from test_archive import URL as CHECKED
+
+    import crawler.analysis
+    import crawler.process
+    from snapshots.extract import extract as real_extract
+    from snapshots.models import Fetch, Snapshot
+    from snapshots.store import SAME_TEXT_REASON, get_blob
+
+    c = FetchStageChecker(home)
+    assert c.check({CHECKED: page("t1")}).new == 1
+    assert c.plan.pages[0].known_regions is None  # no current text yet
+    analysed = Counting(crawler.process.analyse, lambda job: job.document_id)
+    monkeypatch.setattr(crawler.process, "analyse", analysed)
+    extracted = Counting(crawler.analysis.extract, lambda body, **kw: kw["url"])
+    monkeypatch.setattr(crawler.analysis, "extract", extracted)
+
+    summary = c.check({CHECKED: page("t2")})  # new bytes, same regions
+    assert (summary.unchanged, summary.changed) == (1, 0)
+    assert c.plan.pages[0].known_regions == {"key": region_keys(c)[CHECKED], "rules": {"select": [], "remove": []}}
+    assert c.outcomes == {CHECKED: "unchanged"} and analysed.calls == [] and extracted.calls == []
+    with c.archive.reading() as s:
+        snaps = s.query(Snapshot).order_by(Snapshot.id).all()
+        fetch = s.query(Fetch).order_by(Fetch.id.desc()).first()
+        assert len(snaps) == 2 and snaps[1].processed and fetch.snapshot_id == snaps[1].id
+        assert (fetch.outcome, fetch.reason) == ("unchanged", SAME_TEXT_REASON)
+        stored = [get_blob(s, snap.sha256) for snap in snaps]
+    assert stored[1] == page("t2").encode()  # the new bytes are kept, and read as the current text
+    texts = [real_extract(b, url=CHECKED, content_type="text/html").text for b in stored]
+    assert texts[0] == texts[1]
+
+    edited = c.check({CHECKED: page("t3", edit="We now also share it with partners.")})
+    assert edited.changed == 1 and c.outcomes == {CHECKED: "pending"} and analysed.calls == [1]
+
+
+def test_the_plan_names_no_region_key_for_a_short_text_whose_markers_are_looked_for(home):
+    from test_archive import URL as CHECKED, SHORT
+
+    c = FetchStageChecker(home)
+    c.check({CHECKED: SHORT})  # under crawler.analysis.SHORT_WORDS: markers are looked for in its text
+    c.check({CHECKED: SHORT.replace("<html>", "<html lang='en'>")})
+    assert c.plan.pages[0].known_regions is None
+
+
+def test_the_plan_names_no_region_key_while_a_text_waits_for_confirmation(home):
+    from test_archive import URL as CHECKED
+
+    held = FetchStageChecker(home, confirm=2)
+    held.check({CHECKED: page("t1")})
+    assert held.check({CHECKED: page("t2", edit="We now also share it with partners.")}).pending_confirmation == 1
+    held.check({CHECKED: page("t3")})
+    assert held.plan.pages[0].known_regions is None  # analysed as usual: the wait ends with it
+    assert held.check({CHECKED: page("t4")}).unchanged == 1 and held.plan.pages[0].known_regions is not None
+    assert held.outcomes == {CHECKED: "unchanged"}
+
+
+def test_the_plan_names_no_region_key_for_a_page_two_documents_read(home):
+    from test_archive import URL as CHECKED
+
+    from crawler.profiles import load_catalog
+
+    second = CHECKED.replace("policy", "terms")
+    shared = FetchStageChecker(home, {"policy": CHECKED, "terms": second})
+    home.profile("other", f"""
+        name = "Other"
+        provider = "Example"
+        reviewed = 2026-11-20
+
+        [sources.both]
+        urls = ["{CHECKED}", "{second}"]
+        type = "terms"
+
+        [[criteria]]
+        id = "eu-residency"
+        label = "EU data residency"
+        rating = "partial"
+        sources = ["both"]
+        watch = ["Ireland"]
+    """)
+    shared.checker.catalog = load_catalog(home.profiles)
+    bodies = {CHECKED: page("t1"), second: page("t1").replace("Privacy Policy", "Terms")}
+    shared.check(bodies)
+    assert shared.check(bodies).unchanged == 3
+    known = {p.url: p.known_regions for p in shared.plan.pages}
+    assert known == {CHECKED: None, second: None}  # each read by two documents, each with its own key
+    churned = {url: body.replace("t1", "t2") for url, body in bodies.items()}
+    assert shared.check(churned).unchanged == 3 and set(shared.outcomes.values()) == {"pending"}

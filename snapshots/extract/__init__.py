@@ -5,12 +5,12 @@ deterministic: same body, rules and ``EXTRACTOR_VERSION`` → same text.
 """
 
 from .errors import ExtractError, NotADocument
-from .extraction import EXTRACTOR_VERSION, Extraction, extract
+from .extraction import EXTRACTOR_VERSION, Extraction, extract, region_key
 from .normalise import comparison_key, normalise_text
 from .rules import Range, Rules
 from .sniff import sniff_format
 
 __all__ = [
-    "extract", "Extraction", "Rules", "Range", "EXTRACTOR_VERSION", "normalise_text",
+    "extract", "region_key", "Extraction", "Rules", "Range", "EXTRACTOR_VERSION", "normalise_text",
     "comparison_key", "sniff_format", "ExtractError", "NotADocument",
 ]

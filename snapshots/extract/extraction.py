@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .errors import NotADocument
-from .html import extract_html
+from .html import extract_html, region_key_of
 from .normalise import normalise_text
 from .rules import Rules
 from .sniff import not_a_document_reason, sniff_format
@@ -98,3 +98,15 @@ def extract(body: bytes, *, url: str, content_type: str | None = None, rules: Ru
         moved_to=getattr(result, "moved_to", None),
         region_key=getattr(result, "region_key", None),
     )
+
+
+def region_key(body: bytes, *, url: str, content_type: str | None = None, rules: Rules = Rules()) -> str | None:
+    """The key ``extract(..., known_region_key=)`` compares with, at the cost of a parse and one
+    serialisation, without rendering any text (html.region_key_of): None for a PDF, a redirect
+    stub, a select that matches nothing. Raises what ``extract`` raises on the same body."""
+    kind = sniff_format(body, content_type)
+    if kind is None:
+        raise NotADocument(not_a_document_reason(body, content_type))
+    if kind == "pdf":
+        return None
+    return region_key_of(body, content_type, rules, url, EXTRACTOR_VERSION)

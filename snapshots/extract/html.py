@@ -19,7 +19,7 @@ from .stub import redirect_target
 from .tree import HEADINGS, parse, text_of
 from .wordcount import count_runs, has_runs
 
-__all__ = ["extract_html", "HtmlResult"]
+__all__ = ["extract_html", "region_key_of", "HtmlResult"]
 
 _APP_ROOT = re.compile(r"^(root|app|__next|__nuxt|___gatsby|svelte)$")
 _WORDS = re.compile(r"\w+")
@@ -81,19 +81,45 @@ def _render_regions(root, regions) -> str:
     return "\n\n".join(blocks)
 
 
-def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str = "",
-                 extractor_version: str | None = None, known_key: str | None = None) -> HtmlResult:
-    """The page's text; with `extractor_version`, also the key of the regions it was rendered from.
-
-    When that key is `known_key` (the key of a page whose text the caller has), nothing is
-    rendered: the result has no text and ``same_regions`` set."""
+def _open(body: bytes, content_type: str | None, url: str):
+    """(parsed page without its junk, its number of scripts), or the result of a page with nothing to read."""
     root = parse(body, content_type)
     if root is None:
         return HtmlResult("", "empty", "the page is empty")
     target = redirect_target(root, url)
     if target:
         return HtmlResult("", "moved", f"the page is a redirect stub to {target}", moved_to=target)
-    scripts = strip_junk(root)
+    return root, strip_junk(root)
+
+
+def region_key_of(body: bytes, content_type: str | None, rules: Rules, url: str, extractor_version: str) -> str | None:
+    """The key extract_html compares `known_key` with, without rendering any text: None where there is
+    none (an empty page, a redirect stub, a select or fragment that matches nothing).
+
+    The same steps as extract_html up to that comparison, without the script-shell judgement (it
+    reads the page but changes nothing in it). extract_html reports the key (``region_key``) only
+    with a text it judged a document's; this one has not rendered the text, so it gives the key
+    of a script shell or an empty region too: equal keys still mean equal text."""
+    opened = _open(body, content_type, url)
+    if isinstance(opened, HtmlResult):
+        return None
+    root, _ = opened
+    found = find_regions(root, rules, url)
+    if not found.complete or not found.regions:
+        return None
+    return key_of(root, found.regions, rules, url, extractor_version)
+
+
+def extract_html(body: bytes, content_type: str | None, rules: Rules, url: str = "",
+                 extractor_version: str | None = None, known_key: str | None = None) -> HtmlResult:
+    """The page's text; with `extractor_version`, also the key of the regions it was rendered from.
+
+    When that key is `known_key` (the key of a page whose text the caller has), nothing is
+    rendered: the result has no text and ``same_regions`` set."""
+    opened = _open(body, content_type, url)
+    if isinstance(opened, HtmlResult):
+        return opened
+    root, scripts = opened
     shell = None if rules.rendered else _script_shell(root, scripts)  # a rendered page is judged as rendered
     found = find_regions(root, rules, url)
     regions, note = found.regions, found.fragment.description if found.fragment else None
